@@ -1,0 +1,85 @@
+// Command registry is Oyster's registry process: the OCI and SIF registry on
+// /v2/, and everything Oyster serves beside it.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/oyster-registry/oyster/config"
+	"github.com/oyster-registry/oyster/server"
+)
+
+const usage = `usage: registry [serve] [flags]
+
+Subcommands:
+  serve   run the registry (the default)
+  config  print the effective configuration's environment keys
+
+Flags for serve:
+`
+
+func main() {
+	if err := run(context.Background(), os.Args[1:], os.Environ(), os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "registry:", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, args, environ []string, stdout, stderr io.Writer) error {
+	cmd := "serve"
+	if len(args) > 0 && args[0] != "" && args[0][0] != '-' {
+		cmd, args = args[0], args[1:]
+	}
+	switch cmd {
+	case "serve":
+		return serve(ctx, args, environ, stderr)
+	case "config":
+		for _, k := range config.EnvKeys() {
+			fmt.Fprintln(stdout, k)
+		}
+		return nil
+	default:
+		fmt.Fprint(stderr, usage)
+		return fmt.Errorf("unknown subcommand %q", cmd)
+	}
+}
+
+func serve(ctx context.Context, args, environ []string, stderr io.Writer) error {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() { fmt.Fprint(stderr, usage); fs.PrintDefaults() }
+	configFile := fs.String("config", "", "YAML configuration file (see config.example.yml)")
+	addr := fs.String("addr", "", "listen address (default localhost:5000)")
+	data := fs.String("data", "", "data directory (default ./data)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	cfg, err := config.Load(*configFile, environ)
+	if err != nil {
+		return err
+	}
+	if *addr != "" {
+		cfg.Addr = *addr
+	}
+	if *data != "" {
+		cfg.Data = *data
+	}
+	if err := cfg.Validate(); err != nil {
+		return err
+	}
+	log := server.NewLogger(stderr, cfg.Log.Level, cfg.Log.Format)
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	srv, err := server.New(ctx, cfg, server.Options{Logger: log})
+	if err != nil {
+		return err
+	}
+	defer srv.Close()
+	return srv.ListenAndServe(ctx, nil)
+}

@@ -1,0 +1,222 @@
+// Package config holds Oyster's configuration: one YAML file whose every key
+// can be overridden by an environment variable named OYSTER_<PATH>, where PATH
+// is the key's YAML path in upper case joined by underscores
+// (storage.s3.bucket → OYSTER_STORAGE_S3_BUCKET).
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strconv"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+)
+
+// EnvPrefix starts the name of every environment override.
+const EnvPrefix = "OYSTER"
+
+// Config is the whole configuration of the registry process.
+type Config struct {
+	// Addr is the address the HTTP server listens on.
+	Addr string `yaml:"addr"`
+	// Data is the directory for everything Oyster keeps on local disk.
+	Data string `yaml:"data"`
+	// ExternalURL is how clients reach the registry, used in Link headers
+	// and pull commands; empty means "derive from the request".
+	ExternalURL string  `yaml:"external_url"`
+	Log         Log     `yaml:"log"`
+	Storage     Storage `yaml:"storage"`
+	// HTTPSecret signs upload state; empty means a random secret kept in
+	// <data>/http-secret so uploads survive restarts.
+	HTTPSecret string `yaml:"http_secret"`
+	// ShutdownTimeout bounds how long in-flight requests may finish on stop.
+	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"`
+}
+
+// Log configures structured logging.
+type Log struct {
+	Level  string `yaml:"level"`  // debug, info, warn, error
+	Format string `yaml:"format"` // text or json
+}
+
+// Storage selects and configures the storage driver.
+type Storage struct {
+	Driver     string     `yaml:"driver"` // filesystem or s3
+	Filesystem Filesystem `yaml:"filesystem"`
+	S3         S3         `yaml:"s3"`
+	// Delete allows deleting manifests and blobs through the API.
+	Delete bool `yaml:"delete"`
+}
+
+// Filesystem configures the filesystem driver.
+type Filesystem struct {
+	// RootDirectory defaults to <data>/registry.
+	RootDirectory string `yaml:"rootdirectory"`
+}
+
+// S3 configures the S3-compatible object storage driver.
+type S3 struct {
+	Region         string `yaml:"region"`
+	Bucket         string `yaml:"bucket"`
+	Endpoint       string `yaml:"endpoint"`
+	AccessKey      string `yaml:"accesskey"`
+	SecretKey      string `yaml:"secretkey"`
+	ForcePathStyle bool   `yaml:"forcepathstyle"`
+	Secure         bool   `yaml:"secure"`
+	RootDirectory  string `yaml:"rootdirectory"`
+	ChunkSize      int    `yaml:"chunksize"`
+}
+
+// Default is the embedded configuration: filesystem storage under ./data,
+// deletes enabled, nothing else needed.
+func Default() Config {
+	return Config{
+		Addr:            "localhost:5000",
+		Data:            "./data",
+		Log:             Log{Level: "info", Format: "text"},
+		Storage:         Storage{Driver: "filesystem", Delete: true, S3: S3{Region: "us-east-1", Secure: true}},
+		ShutdownTimeout: 10 * time.Second,
+	}
+}
+
+// Load reads the YAML file at path (if path is not empty) over the defaults,
+// then applies environment overrides from environ, then validates.
+func Load(path string, environ []string) (Config, error) {
+	cfg := Default()
+	if path != "" {
+		raw, err := os.ReadFile(path)
+		if err != nil {
+			return cfg, fmt.Errorf("reading config: %w", err)
+		}
+		dec := yaml.NewDecoder(bytes.NewReader(raw))
+		dec.KnownFields(true)
+		if err := dec.Decode(&cfg); err != nil && !errors.Is(err, io.EOF) { // empty file: all defaults
+			return cfg, fmt.Errorf("parsing config %s: %w", path, err)
+		}
+	}
+	if err := applyEnv(&cfg, environ); err != nil {
+		return cfg, err
+	}
+	return cfg, cfg.Validate()
+}
+
+// Validate reports the first configuration mistake, in words a user can act on.
+func (c *Config) Validate() error {
+	if c.Addr == "" {
+		return errors.New("config: addr must not be empty")
+	}
+	if c.Data == "" {
+		return errors.New("config: data must not be empty")
+	}
+	switch c.Storage.Driver {
+	case "filesystem":
+	case "s3":
+		if c.Storage.S3.Bucket == "" {
+			return errors.New("config: storage.s3.bucket is required with the s3 driver")
+		}
+	default:
+		return fmt.Errorf("config: storage.driver %q is not one of filesystem, s3", c.Storage.Driver)
+	}
+	switch strings.ToLower(c.Log.Level) {
+	case "debug", "info", "warn", "error":
+	default:
+		return fmt.Errorf("config: log.level %q is not one of debug, info, warn, error", c.Log.Level)
+	}
+	switch c.Log.Format {
+	case "text", "json":
+	default:
+		return fmt.Errorf("config: log.format %q is not one of text, json", c.Log.Format)
+	}
+	return nil
+}
+
+// FilesystemRoot is where the filesystem driver keeps blobs and manifests.
+func (c *Config) FilesystemRoot() string {
+	if c.Storage.Filesystem.RootDirectory != "" {
+		return c.Storage.Filesystem.RootDirectory
+	}
+	return filepath.Join(c.Data, "registry")
+}
+
+// EnvKeys lists every environment variable the configuration understands,
+// for documentation and tests.
+func EnvKeys() []string {
+	var keys []string
+	walkFields(reflect.ValueOf(&Config{}).Elem(), EnvPrefix, func(name string, _ reflect.Value) {
+		keys = append(keys, name)
+	})
+	return keys
+}
+
+func applyEnv(cfg *Config, environ []string) error {
+	env := map[string]string{}
+	for _, kv := range environ {
+		if k, v, ok := strings.Cut(kv, "="); ok && strings.HasPrefix(k, EnvPrefix+"_") {
+			env[k] = v
+		}
+	}
+	var firstErr error
+	walkFields(reflect.ValueOf(cfg).Elem(), EnvPrefix, func(name string, field reflect.Value) {
+		raw, ok := env[name]
+		if !ok || firstErr != nil {
+			return
+		}
+		if err := setField(field, raw); err != nil {
+			firstErr = fmt.Errorf("config: %s=%q: %w", name, raw, err)
+		}
+	})
+	return firstErr
+}
+
+// walkFields calls fn for every leaf field with its environment variable name.
+func walkFields(v reflect.Value, prefix string, fn func(string, reflect.Value)) {
+	t := v.Type()
+	for i := 0; i < t.NumField(); i++ {
+		tag, _, _ := strings.Cut(t.Field(i).Tag.Get("yaml"), ",")
+		name := prefix + "_" + strings.ToUpper(tag)
+		field := v.Field(i)
+		if field.Kind() == reflect.Struct {
+			walkFields(field, name, fn)
+			continue
+		}
+		fn(name, field)
+	}
+}
+
+func setField(field reflect.Value, raw string) error {
+	switch field.Interface().(type) {
+	case time.Duration:
+		d, err := time.ParseDuration(raw)
+		if err != nil {
+			return err
+		}
+		field.SetInt(int64(d))
+		return nil
+	}
+	switch field.Kind() {
+	case reflect.String:
+		field.SetString(raw)
+	case reflect.Bool:
+		b, err := strconv.ParseBool(raw)
+		if err != nil {
+			return err
+		}
+		field.SetBool(b)
+	case reflect.Int, reflect.Int64:
+		n, err := strconv.ParseInt(raw, 10, 64)
+		if err != nil {
+			return err
+		}
+		field.SetInt(n)
+	default:
+		return fmt.Errorf("unsupported kind %s", field.Kind())
+	}
+	return nil
+}

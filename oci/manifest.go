@@ -1,0 +1,68 @@
+package oci
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/opencontainers/go-digest"
+	v1 "github.com/opencontainers/image-spec/specs-go/v1"
+)
+
+// MaxManifestSize is the largest manifest the registry accepts (the limit
+// the distribution-spec recommends clients and registries share).
+const MaxManifestSize = 4 << 20
+
+// Manifest is the union of the fields of an image manifest and an image
+// index (OCI and Docker schema 2), enough to route and index either.
+type Manifest struct {
+	SchemaVersion int               `json:"schemaVersion"`
+	MediaType     string            `json:"mediaType,omitempty"`
+	ArtifactType  string            `json:"artifactType,omitempty"`
+	Config        *v1.Descriptor    `json:"config,omitempty"`
+	Layers        []v1.Descriptor   `json:"layers,omitempty"`
+	Manifests     []v1.Descriptor   `json:"manifests,omitempty"`
+	Subject       *v1.Descriptor    `json:"subject,omitempty"`
+	Annotations   map[string]string `json:"annotations,omitempty"`
+}
+
+// DecodeManifest parses a manifest or index payload.
+func DecodeManifest(payload []byte) (*Manifest, error) {
+	if len(payload) > MaxManifestSize {
+		return nil, fmt.Errorf("manifest is %d bytes, over the %d byte limit", len(payload), MaxManifestSize)
+	}
+	var m Manifest
+	if err := json.Unmarshal(payload, &m); err != nil {
+		return nil, fmt.Errorf("manifest is not valid JSON: %w", err)
+	}
+	if m.SchemaVersion != 2 {
+		return nil, errors.New("manifest schemaVersion must be 2")
+	}
+	return &m, nil
+}
+
+// EffectiveArtifactType is the artifact type the referrers API reports: the
+// artifactType field, else the config media type of an image manifest.
+func (m *Manifest) EffectiveArtifactType() string {
+	if m.ArtifactType != "" {
+		return m.ArtifactType
+	}
+	if m.Config != nil {
+		return m.Config.MediaType
+	}
+	return ""
+}
+
+// Descriptor describes the manifest itself, as it appears in a referrers list.
+func (m *Manifest) Descriptor(mediaType string, payload []byte) v1.Descriptor {
+	if mediaType == "" {
+		mediaType = m.MediaType
+	}
+	return v1.Descriptor{
+		MediaType:    mediaType,
+		Digest:       digest.FromBytes(payload),
+		Size:         int64(len(payload)),
+		ArtifactType: m.EffectiveArtifactType(),
+		Annotations:  m.Annotations,
+	}
+}

@@ -1,0 +1,69 @@
+package server
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+
+	"github.com/sirupsen/logrus"
+)
+
+// bridgeLogrus sends distribution's logrus output through slog, so the
+// process writes one structured log stream.
+func bridgeLogrus(log *slog.Logger, level string) {
+	std := logrus.StandardLogger()
+	std.SetOutput(io.Discard)
+	lvl, err := logrus.ParseLevel(level)
+	if err != nil {
+		lvl = logrus.InfoLevel
+	}
+	std.SetLevel(lvl)
+	std.ReplaceHooks(logrus.LevelHooks{})
+	std.AddHook(&slogHook{log: log.With("component", "distribution")})
+}
+
+type slogHook struct{ log *slog.Logger }
+
+func (h *slogHook) Levels() []logrus.Level { return logrus.AllLevels }
+
+func (h *slogHook) Fire(e *logrus.Entry) error {
+	attrs := make([]slog.Attr, 0, len(e.Data))
+	for k, v := range e.Data {
+		if strings.HasPrefix(k, "http.request.useragent") {
+			continue
+		}
+		attrs = append(attrs, slog.String(k, fmt.Sprint(v)))
+	}
+	ctx := e.Context
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	h.log.LogAttrs(ctx, slogLevel(e.Level), e.Message, attrs...)
+	return nil
+}
+
+func slogLevel(l logrus.Level) slog.Level {
+	switch l {
+	case logrus.TraceLevel, logrus.DebugLevel:
+		return slog.LevelDebug
+	case logrus.InfoLevel:
+		return slog.LevelInfo
+	case logrus.WarnLevel:
+		return slog.LevelWarn
+	default:
+		return slog.LevelError
+	}
+}
+
+// NewLogger builds the process logger from the configured level and format.
+func NewLogger(w io.Writer, level, format string) *slog.Logger {
+	var lvl slog.Level
+	_ = lvl.UnmarshalText([]byte(level))
+	opts := &slog.HandlerOptions{Level: lvl}
+	if format == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}

@@ -1,0 +1,211 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/distribution/distribution/v3"
+	repositorymiddleware "github.com/distribution/distribution/v3/registry/middleware/repository"
+	"github.com/distribution/distribution/v3/registry/storage"
+	"github.com/opencontainers/go-digest"
+	v1 "github.com/opencontainers/image-spec/specs-go/v1"
+
+	"github.com/oyster-registry/oyster/events"
+	"github.com/oyster-registry/oyster/oci"
+	"github.com/oyster-registry/oyster/referrers"
+)
+
+// middlewareName is how Oyster's repository middleware is registered with
+// distribution; the hooks it needs travel in its options.
+const (
+	middlewareName = "oyster"
+	hooksOption    = "hooks"
+)
+
+func init() {
+	if err := repositorymiddleware.Register(middlewareName, newRepository); err != nil {
+		panic(err)
+	}
+}
+
+// hooks is what the middleware feeds: the referrers index and the listeners.
+type hooks struct {
+	referrers *referrers.Store
+	listener  events.Listener
+}
+
+func newRepository(_ context.Context, repo distribution.Repository, options map[string]any) (distribution.Repository, error) {
+	h, ok := options[hooksOption].(*hooks)
+	if !ok {
+		return nil, fmt.Errorf("%s middleware: missing %q option", middlewareName, hooksOption)
+	}
+	return &repository{Repository: repo, hooks: h}, nil
+}
+
+// repository wraps a distribution repository so that every manifest and tag
+// change reaches the referrers index and the event listeners.
+type repository struct {
+	distribution.Repository
+	hooks *hooks
+}
+
+func (r *repository) name() string { return r.Named().Name() }
+
+func (r *repository) Manifests(ctx context.Context, options ...distribution.ManifestServiceOption) (distribution.ManifestService, error) {
+	ms, err := r.Repository.Manifests(ctx, options...)
+	if err != nil {
+		return nil, err
+	}
+	return &manifestService{ManifestService: ms, repo: r, options: options}, nil
+}
+
+func (r *repository) Tags(ctx context.Context) distribution.TagService {
+	return &tagService{TagService: r.Repository.Tags(ctx), repo: r}
+}
+
+type manifestService struct {
+	distribution.ManifestService
+	repo    *repository
+	options []distribution.ManifestServiceOption
+}
+
+func (ms *manifestService) Put(ctx context.Context, m distribution.Manifest, options ...distribution.ManifestServiceOption) (digest.Digest, error) {
+	mediaType, payload, err := m.Payload()
+	if err != nil {
+		return "", err
+	}
+	parsed, err := oci.DecodeManifest(payload)
+	if err != nil {
+		return "", err
+	}
+	desc := parsed.Descriptor(mediaType, payload)
+	refs, repo := ms.repo.hooks.referrers, ms.repo.name()
+	if parsed.Subject != nil {
+		if err := refs.PrepareAdd(repo, parsed.Subject.Digest, desc); err != nil {
+			return "", err
+		}
+	}
+	dgst, err := ms.put(ctx, m, parsed, options)
+	if err != nil {
+		if parsed.Subject != nil {
+			_ = refs.Abort(repo, desc.Digest)
+		}
+		return "", err
+	}
+	if parsed.Subject != nil {
+		if err := refs.CommitAdd(repo, desc.Digest); err != nil {
+			return "", err
+		}
+		recordSubject(ctx, parsed.Subject.Digest)
+	}
+	ms.repo.hooks.listener.Notify(ctx, events.Event{
+		Action: events.ManifestPut, Repository: repo, Digest: dgst,
+		MediaType: mediaType, Tag: tagOption(options), Payload: payload,
+	})
+	return dgst, nil
+}
+
+// put stores the manifest. Distribution insists every referenced blob is in
+// the repository; image-spec says non-distributable layers are not uploaded,
+// so a manifest whose only missing blobs are such layers is stored without
+// that check.
+func (ms *manifestService) put(ctx context.Context, m distribution.Manifest, parsed *oci.Manifest, options []distribution.ManifestServiceOption) (digest.Digest, error) {
+	dgst, err := ms.ManifestService.Put(ctx, m, options...)
+	var verr distribution.ErrManifestVerification
+	if err == nil || !errors.As(err, &verr) || !onlyNonDistributableMissing(verr, parsed.Layers) {
+		return dgst, err
+	}
+	lenient, err := ms.repo.Repository.Manifests(ctx, append(ms.options, storage.SkipLayerVerification())...)
+	if err != nil {
+		return "", err
+	}
+	return lenient.Put(ctx, m, options...)
+}
+
+func onlyNonDistributableMissing(verr distribution.ErrManifestVerification, layers []v1.Descriptor) bool {
+	nondistributable := map[digest.Digest]bool{}
+	for _, l := range layers {
+		if oci.IsNonDistributable(l.MediaType) {
+			nondistributable[l.Digest] = true
+		}
+	}
+	for _, e := range verr {
+		unknown, ok := e.(distribution.ErrManifestBlobUnknown)
+		if !ok || !nondistributable[unknown.Digest] {
+			return false
+		}
+	}
+	return len(verr) > 0
+}
+
+func tagOption(options []distribution.ManifestServiceOption) string {
+	for _, o := range options {
+		if t, ok := o.(distribution.WithTagOption); ok {
+			return t.Tag
+		}
+	}
+	return ""
+}
+
+func (ms *manifestService) Delete(ctx context.Context, dgst digest.Digest) error {
+	refs, repo := ms.repo.hooks.referrers, ms.repo.name()
+	indexed, err := refs.PrepareDelete(repo, dgst)
+	if err != nil {
+		return err
+	}
+	if err := ms.ManifestService.Delete(ctx, dgst); err != nil {
+		if indexed {
+			_ = refs.Abort(repo, dgst)
+		}
+		return err
+	}
+	if indexed {
+		if err := refs.CommitDelete(repo, dgst); err != nil {
+			return err
+		}
+	}
+	ms.repo.hooks.listener.Notify(ctx, events.Event{Action: events.ManifestDelete, Repository: repo, Digest: dgst})
+	return nil
+}
+
+type tagService struct {
+	distribution.TagService
+	repo *repository
+}
+
+func (ts *tagService) Tag(ctx context.Context, tag string, desc v1.Descriptor) error {
+	if err := ts.TagService.Tag(ctx, tag, desc); err != nil {
+		return err
+	}
+	ts.repo.hooks.listener.Notify(ctx, events.Event{
+		Action: events.TagPut, Repository: ts.repo.name(), Tag: tag, Digest: desc.Digest, MediaType: desc.MediaType,
+	})
+	return nil
+}
+
+func (ts *tagService) Untag(ctx context.Context, tag string) error {
+	if err := ts.TagService.Untag(ctx, tag); err != nil {
+		return err
+	}
+	ts.repo.hooks.listener.Notify(ctx, events.Event{Action: events.TagDelete, Repository: ts.repo.name(), Tag: tag})
+	return nil
+}
+
+// subjectKey carries, through the request context, where the middleware
+// records the subject of a manifest it stored, so the HTTP layer can answer
+// with the OCI-Subject header.
+type subjectKey struct{}
+
+type subjectHolder struct{ digest digest.Digest }
+
+func withSubjectHolder(ctx context.Context) (context.Context, *subjectHolder) {
+	h := &subjectHolder{}
+	return context.WithValue(ctx, subjectKey{}, h), h
+}
+
+func recordSubject(ctx context.Context, d digest.Digest) {
+	if h, ok := ctx.Value(subjectKey{}).(*subjectHolder); ok {
+		h.digest = d
+	}
+}

@@ -1,0 +1,80 @@
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/distribution/distribution/v3/registry/storage/driver"
+	"github.com/distribution/reference"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// referrersPath matches the referrers API, which distribution's router lacks.
+var referrersPath = regexp.MustCompile(`^/v2/(` + reference.NameRegexp.String() + `)/referrers/([^/]+)$`)
+
+func (s *Server) routes() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", s.healthz)
+	mux.Handle("GET /metrics", promhttp.Handler())
+	mux.Handle("/v2/", http.HandlerFunc(s.serveV2))
+	mux.HandleFunc("/", s.home)
+	return instrument(mux)
+}
+
+func (s *Server) serveV2(w http.ResponseWriter, r *http.Request) {
+	if m := referrersPath.FindStringSubmatch(r.URL.Path); m != nil {
+		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			w.Header().Set("Allow", "GET, HEAD")
+			http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+			return
+		}
+		s.referrers.Serve(w, r, m[1], m[len(m)-1])
+		return
+	}
+	if r.Method == http.MethodPut && strings.Contains(r.URL.Path, "/manifests/") {
+		ctx, holder := withSubjectHolder(r.Context())
+		w = &subjectHeaderWriter{ResponseWriter: w, holder: holder}
+		r = r.WithContext(ctx)
+	}
+	s.app.ServeHTTP(w, r)
+}
+
+// subjectHeaderWriter adds OCI-Subject to a successful manifest PUT whose
+// manifest had a subject, telling clients the referrers API indexed it.
+type subjectHeaderWriter struct {
+	http.ResponseWriter
+	holder *subjectHolder
+}
+
+func (w *subjectHeaderWriter) WriteHeader(code int) {
+	if code == http.StatusCreated && w.holder.digest != "" {
+		w.Header().Set("OCI-Subject", w.holder.digest.String())
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
+	defer cancel()
+	status, code := map[string]string{"status": "ok"}, http.StatusOK
+	if _, err := s.driver.Stat(ctx, "/"); err != nil && !errors.As(err, &driver.PathNotFoundError{}) {
+		status, code = map[string]string{"status": "unhealthy", "storage": err.Error()}, http.StatusServiceUnavailable
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(code)
+	_ = json.NewEncoder(w).Encode(status)
+}
+
+func (s *Server) home(w http.ResponseWriter, r *http.Request) {
+	if r.URL.Path != "/" {
+		http.NotFound(w, r)
+		return
+	}
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	_, _ = w.Write([]byte("Oyster registry: the OCI API is at /v2/\n"))
+}
