@@ -53,6 +53,11 @@ type Storage struct {
 	S3         S3         `yaml:"s3"`
 	// Delete allows deleting manifests and blobs through the API.
 	Delete bool `yaml:"delete"`
+	// StrictReferences rejects manifests that reference blobs or manifests
+	// the repository does not have (400 MANIFEST_BLOB_UNKNOWN). Off, such
+	// sparse manifests are stored, as the distribution-spec permits.
+	// Non-distributable layers are accepted either way.
+	StrictReferences bool `yaml:"strict_references"`
 }
 
 // Filesystem configures the filesystem driver.

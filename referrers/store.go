@@ -20,9 +20,9 @@ import (
 )
 
 var (
-	bucketRefs     = []byte("refs")        // repo \0 subject \0 referrer → record
-	bucketSubjects = []byte("subjects")    // repo \0 referrer → subject
-	bucketMeta     = []byte("meta")        // keyComplete → "1" once a rebuild finished
+	bucketRefs     = []byte("refs")     // repo \0 subject \0 referrer → record
+	bucketSubjects = []byte("subjects") // repo \0 referrer → subject
+	bucketMeta     = []byte("meta")     // keyComplete → "1" once a rebuild finished
 	keyComplete    = []byte("complete")
 	sep            = []byte{0}
 )

@@ -33,6 +33,9 @@ func init() {
 type hooks struct {
 	referrers *referrers.Store
 	listener  events.Listener
+	// strictReferences rejects manifests that reference content the
+	// repository lacks; otherwise such "sparse" manifests are stored.
+	strictReferences bool
 }
 
 func newRepository(_ context.Context, repo distribution.Repository, options map[string]any) (distribution.Repository, error) {
@@ -106,21 +109,36 @@ func (ms *manifestService) Put(ctx context.Context, m distribution.Manifest, opt
 	return dgst, nil
 }
 
-// put stores the manifest. Distribution insists every referenced blob is in
-// the repository; image-spec says non-distributable layers are not uploaded,
-// so a manifest whose only missing blobs are such layers is stored without
-// that check.
+// put stores the manifest. Distribution insists every referenced blob and
+// manifest is in the repository. The distribution-spec only allows (MAY)
+// rejecting such manifests: image-spec says non-distributable layers are not
+// uploaded at all, and sparse indexes (some platforms absent) are common. So
+// a manifest whose only fault is missing references is stored without that
+// check, unless strict references are configured; non-distributable layers
+// are always allowed.
 func (ms *manifestService) put(ctx context.Context, m distribution.Manifest, parsed *oci.Manifest, options []distribution.ManifestServiceOption) (digest.Digest, error) {
 	dgst, err := ms.ManifestService.Put(ctx, m, options...)
 	var verr distribution.ErrManifestVerification
-	if err == nil || !errors.As(err, &verr) || !onlyNonDistributableMissing(verr, parsed.Layers) {
+	if err == nil || !errors.As(err, &verr) || !onlyMissingReferences(verr) {
 		return dgst, err
+	}
+	if ms.repo.hooks.strictReferences && !onlyNonDistributableMissing(verr, parsed.Layers) {
+		return "", err
 	}
 	lenient, err := ms.repo.Repository.Manifests(ctx, append(ms.options, storage.SkipLayerVerification())...)
 	if err != nil {
 		return "", err
 	}
 	return lenient.Put(ctx, m, options...)
+}
+
+func onlyMissingReferences(verr distribution.ErrManifestVerification) bool {
+	for _, e := range verr {
+		if _, ok := e.(distribution.ErrManifestBlobUnknown); !ok && !errors.Is(e, distribution.ErrBlobUnknown) {
+			return false
+		}
+	}
+	return len(verr) > 0
 }
 
 func onlyNonDistributableMissing(verr distribution.ErrManifestVerification, layers []v1.Descriptor) bool {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/distribution/distribution/v3"
+	"github.com/distribution/distribution/v3/registry/storage/driver"
 	"github.com/distribution/reference"
 	"github.com/opencontainers/go-digest"
 
@@ -73,7 +74,7 @@ func (s *Server) walkManifests(ctx context.Context, fn func(repo string, dgst di
 	if !ok {
 		return errors.New("storage cannot enumerate repositories")
 	}
-	return enum.Enumerate(ctx, func(name string) error {
+	err := enum.Enumerate(ctx, func(name string) error {
 		named, err := reference.WithName(name)
 		if err != nil {
 			return nil
@@ -103,4 +104,8 @@ func (s *Server) walkManifests(ctx context.Context, fn func(repo string, dgst di
 			return fn(name, dgst, mediaType, payload)
 		})
 	})
+	if errors.As(err, &driver.PathNotFoundError{}) {
+		return nil // empty storage: nothing pushed yet
+	}
+	return err
 }

@@ -85,7 +85,7 @@ func New(ctx context.Context, cfg config.Config, opts Options) (*Server, error) 
 	if opts.Listener != nil {
 		listener = append(listener, opts.Listener)
 	}
-	dc := distributionConfig(cfg, secret, driverName, params, &hooks{referrers: refs, listener: listener})
+	dc := distributionConfig(cfg, secret, driverName, params, &hooks{referrers: refs, listener: listener, strictReferences: cfg.Storage.StrictReferences})
 	s.app, err = newApp(ctx, dc)
 	if err != nil {
 		refs.Close()
