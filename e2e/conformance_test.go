@@ -1,0 +1,81 @@
+package e2e
+
+import (
+	"encoding/xml"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// conformanceSwitches are every API and data switch of the OCI
+// distribution-spec conformance suite; all are turned on.
+var conformanceSwitches = []string{
+	"API_PULL", "API_PUSH", "API_BLOBS_ATOMIC", "API_BLOBS_DELETE", "API_BLOBS_DIGEST_HEADER",
+	"API_BLOBS_MOUNT_ANONYMOUS", "API_BLOBS_UPLOAD_CANCEL", "API_MANIFESTS_ATOMIC",
+	"API_MANIFESTS_DELETE", "API_MANIFESTS_DIGEST_HEADER", "API_MANIFESTS_TAG_PARAM",
+	"API_TAGS_ATOMIC", "API_TAGS_DELETE", "API_TAGS_LIST", "API_REFERRER",
+	"DATA_IMAGE", "DATA_INDEX", "DATA_INDEX_LIST", "DATA_SPARSE", "DATA_ARTIFACT",
+	"DATA_SUBJECT", "DATA_SUBJECT_MISSING", "DATA_ARTIFACT_LIST", "DATA_SUBJECT_LIST",
+	"DATA_DATA_FIELD", "DATA_NONDISTRIBUTABLE", "DATA_CUSTOM_FIELDS", "DATA_NO_LAYERS",
+	"DATA_EMPTY_BLOB", "DATA_SHA512",
+}
+
+type junitSuites struct {
+	Suites []struct {
+		Tests    int `xml:"tests,attr"`
+		Failures int `xml:"failures,attr"`
+		Errors   int `xml:"errors,attr"`
+		Skipped  int `xml:"skipped,attr"`
+	} `xml:"testsuite"`
+}
+
+// TestConformance runs the pinned OCI distribution-spec conformance suite
+// with every switch on against a fresh registry. The goal is no failures at
+// all (the reference distribution v3.1.2 fails 91 of these).
+func TestConformance(t *testing.T) {
+	suite := requireTool(t, "conformance")
+	reg := startRegistry(t, "")
+	results := t.TempDir()
+	cmd := exec.Command(suite)
+	cmd.Dir = results
+	cmd.Env = append(os.Environ(),
+		"OCI_REGISTRY="+reg.Host, "OCI_TLS=disabled",
+		"OCI_REPO1=conformance/repo1", "OCI_REPO2=conformance/repo2",
+		"OCI_RESULTS_DIR="+results, "OCI_LOG=warn")
+	for _, s := range conformanceSwitches {
+		cmd.Env = append(cmd.Env, "OCI_"+s+"=true")
+	}
+	out, runErr := cmd.CombinedOutput()
+	raw, err := os.ReadFile(filepath.Join(results, "junit.xml"))
+	if err != nil {
+		t.Fatalf("conformance suite wrote no junit report (%v):\n%s", runErr, out)
+	}
+	var report junitSuites
+	if err := xml.Unmarshal(raw, &report); err != nil {
+		t.Fatalf("parsing junit report: %v", err)
+	}
+	tests, failures, skipped := 0, 0, 0
+	for _, s := range report.Suites {
+		tests, failures, skipped = tests+s.Tests, failures+s.Failures+s.Errors, skipped+s.Skipped
+	}
+	t.Logf("conformance: %d tests, %d failed, %d skipped", tests, failures, skipped)
+	if tests < 800 {
+		t.Fatalf("conformance ran only %d tests; expected the full suite:\n%s", tests, out)
+	}
+	if failures > 0 || runErr != nil {
+		t.Fatalf("%d conformance failures (exit: %v):\n%s", failures, runErr, failedLines(string(out)))
+	}
+}
+
+// failedLines keeps the suite's "failed test" log lines and its summary.
+func failedLines(out string) string {
+	var keep []string
+	for _, l := range strings.Split(out, "\n") {
+		if strings.Contains(l, "failed test") || strings.Contains(l, "FAIL") {
+			keep = append(keep, l)
+		}
+	}
+	return strings.Join(keep, "\n")
+}
