@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/distribution/distribution/v3"
+	"github.com/distribution/distribution/v3/registry/api/errcode"
 	repositorymiddleware "github.com/distribution/distribution/v3/registry/middleware/repository"
 	"github.com/distribution/distribution/v3/registry/storage"
 	"github.com/opencontainers/go-digest"
@@ -80,7 +81,7 @@ func (ms *manifestService) Put(ctx context.Context, m distribution.Manifest, opt
 	}
 	parsed, err := oci.DecodeManifest(payload)
 	if err != nil {
-		return "", err
+		return "", errcode.ErrorCodeManifestInvalid.WithDetail(err.Error())
 	}
 	desc := parsed.Descriptor(mediaType, payload)
 	refs, repo := ms.repo.hooks.referrers, ms.repo.name()

@@ -23,7 +23,7 @@ func (s *Server) routes() http.Handler {
 	mux.Handle("GET /metrics", promhttp.Handler())
 	mux.Handle("/v2/", http.HandlerFunc(s.serveV2))
 	mux.HandleFunc("/", s.home)
-	return instrument(mux)
+	return instrument(rejectTraversal(rejectBadReferences(limitManifestBody(mux))))
 }
 
 func (s *Server) serveV2(w http.ResponseWriter, r *http.Request) {
