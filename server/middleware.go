@@ -84,6 +84,7 @@ func (ms *manifestService) Put(ctx context.Context, m distribution.Manifest, opt
 		return "", errcode.ErrorCodeManifestInvalid.WithDetail(err.Error())
 	}
 	desc := parsed.Descriptor(mediaType, payload)
+	desc.Digest = clientDigest(ctx, desc.Digest) // a sha512 push is indexed by its sha512 digest (sha512.go)
 	refs, repo := ms.repo.hooks.referrers, ms.repo.name()
 	if parsed.Subject != nil {
 		if err := refs.PrepareAdd(repo, parsed.Subject.Digest, desc); err != nil {
@@ -104,7 +105,7 @@ func (ms *manifestService) Put(ctx context.Context, m distribution.Manifest, opt
 		recordSubject(ctx, parsed.Subject.Digest)
 	}
 	ms.repo.hooks.listener.Notify(ctx, events.Event{
-		Action: events.ManifestPut, Repository: repo, Digest: dgst,
+		Action: events.ManifestPut, Repository: repo, Digest: clientDigest(ctx, dgst),
 		MediaType: mediaType, Tag: tagOption(options), Payload: payload,
 	})
 	return dgst, nil
@@ -194,6 +195,7 @@ type tagService struct {
 }
 
 func (ts *tagService) Tag(ctx context.Context, tag string, desc v1.Descriptor) error {
+	desc.Digest = clientDigest(ctx, desc.Digest) // a tag of a sha512 push names its sha512 digest (sha512.go)
 	if err := ts.TagService.Tag(ctx, tag, desc); err != nil {
 		return err
 	}

@@ -41,6 +41,9 @@ func (s *Server) serveV2(w http.ResponseWriter, r *http.Request) {
 		w = &subjectHeaderWriter{ResponseWriter: w, holder: holder}
 		r = r.WithContext(ctx)
 	}
+	if s.serveSHA512(w, r) { // sha512 digests: see sha512.go
+		return
+	}
 	s.app.ServeHTTP(w, r)
 }
 
