@@ -7,9 +7,11 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
 	"github.com/oyster-registry/oyster/config"
 	"github.com/oyster-registry/oyster/server"
@@ -18,8 +20,9 @@ import (
 const usage = `usage: registry [serve] [flags]
 
 Subcommands:
-  serve   run the registry (the default)
-  config  print the effective configuration's environment keys
+  serve        run the registry (the default)
+  env          list the environment variables that override configuration
+  healthcheck  exit 0 when the registry at --url answers /healthz with 200
 
 Flags for serve:
 `
@@ -39,15 +42,43 @@ func run(ctx context.Context, args, environ []string, stdout, stderr io.Writer) 
 	switch cmd {
 	case "serve":
 		return serve(ctx, args, environ, stderr)
-	case "config":
+	case "env":
 		for _, k := range config.EnvKeys() {
 			fmt.Fprintln(stdout, k)
 		}
 		return nil
+	case "healthcheck":
+		return healthcheck(ctx, args, stderr)
 	default:
 		fmt.Fprint(stderr, usage)
 		return fmt.Errorf("unknown subcommand %q", cmd)
 	}
+}
+
+// healthcheck lets container runtimes probe a registry image that has no
+// shell or curl.
+func healthcheck(ctx context.Context, args []string, stderr io.Writer) error {
+	fs := flag.NewFlagSet("healthcheck", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	url := fs.String("url", "http://127.0.0.1:5000/healthz", "health endpoint to probe")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, *url, nil)
+	if err != nil {
+		return err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("%s answered %s", *url, resp.Status)
+	}
+	return nil
 }
 
 func serve(ctx context.Context, args, environ []string, stderr io.Writer) error {

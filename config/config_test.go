@@ -1,0 +1,92 @@
+package config
+
+import (
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"gopkg.in/yaml.v3"
+)
+
+func TestExampleFileDocumentsEveryKeyWithDefaults(t *testing.T) {
+	raw, err := os.ReadFile("../config.example.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := Load("../config.example.yml", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(cfg, Default()) {
+		t.Fatalf("config.example.yml does not show the defaults:\n%+v\n%+v", cfg, Default())
+	}
+	var tree map[string]any
+	if err := yaml.Unmarshal(raw, &tree); err != nil {
+		t.Fatal(err)
+	}
+	for _, key := range EnvKeys() {
+		path := strings.Split(strings.ToLower(strings.TrimPrefix(key, EnvPrefix+"_")), "_")
+		if !hasPath(tree, path) {
+			t.Errorf("config.example.yml does not document %s", key)
+		}
+	}
+}
+
+// hasPath walks the YAML tree; keys may themselves contain underscores.
+func hasPath(node any, parts []string) bool {
+	if len(parts) == 0 {
+		return true
+	}
+	m, ok := node.(map[string]any)
+	if !ok {
+		return false
+	}
+	for i := len(parts); i > 0; i-- {
+		if child, ok := m[strings.Join(parts[:i], "_")]; ok && hasPath(child, parts[i:]) {
+			return true
+		}
+	}
+	return false
+}
+
+func TestEnvOverridesFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "c.yml")
+	os.WriteFile(path, []byte("addr: 0.0.0.0:6000\nstorage:\n  driver: s3\n  s3:\n    bucket: from-file\n"), 0o644)
+	cfg, err := Load(path, []string{
+		"OYSTER_STORAGE_S3_BUCKET=from-env", "OYSTER_STORAGE_S3_FORCEPATHSTYLE=true",
+		"OYSTER_SHUTDOWN_TIMEOUT=3s", "OYSTER_STORAGE_STRICT_REFERENCES=true", "UNRELATED=1",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Addr != "0.0.0.0:6000" || cfg.Storage.S3.Bucket != "from-env" || !cfg.Storage.S3.ForcePathStyle ||
+		cfg.ShutdownTimeout != 3*time.Second || !cfg.Storage.StrictReferences {
+		t.Fatalf("overrides not applied: %+v", cfg)
+	}
+}
+
+func TestBadConfigIsRejectedClearly(t *testing.T) {
+	dir := t.TempDir()
+	cases := map[string]struct {
+		file string
+		env  []string
+		want string
+	}{
+		"unknown key":       {"adr: x\n", nil, "field adr not found"},
+		"bad driver":        {"storage:\n  driver: floppy\n", nil, `storage.driver "floppy"`},
+		"s3 without bucket": {"storage:\n  driver: s3\n", nil, "storage.s3.bucket is required"},
+		"bad bool env":      {"", []string{"OYSTER_STORAGE_DELETE=perhaps"}, "OYSTER_STORAGE_DELETE"},
+		"bad level":         {"log:\n  level: loud\n", nil, "log.level"},
+	}
+	for name, c := range cases {
+		path := filepath.Join(dir, strings.ReplaceAll(name, " ", "-")+".yml")
+		os.WriteFile(path, []byte(c.file), 0o644)
+		_, err := Load(path, c.env)
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: got %v, want error mentioning %q", name, err, c.want)
+		}
+	}
+}
