@@ -1,0 +1,140 @@
+// Package catalog knows what is inside every image in the registry: it turns
+// manifests, configs, layers, SIF files and SBOM referrers into Records,
+// keeps them in a state store, and indexes them for search.
+package catalog
+
+import (
+	"time"
+
+	"github.com/oyster-registry/oyster/catalog/pkgdb"
+)
+
+// Kinds of manifest the catalog distinguishes.
+const (
+	KindImage    = "image"
+	KindIndex    = "index"
+	KindSIF      = "sif"
+	KindArtifact = "artifact"
+)
+
+// Record is everything the catalog knows about one manifest in one
+// repository. It is derived from storage and can always be rebuilt from it.
+type Record struct {
+	Repository string    `json:"repository"`
+	Digest     string    `json:"digest"`
+	MediaType  string    `json:"media_type"`
+	Kind       string    `json:"kind"`
+	Tags       []string  `json:"tags"`
+	Updated    time.Time `json:"updated"`
+	// Created is the image's own creation time (config or annotation).
+	Created      time.Time `json:"created,omitempty"`
+	ArtifactType string    `json:"artifact_type,omitempty"`
+	Platforms    []string  `json:"platforms,omitempty"` // os/arch[/variant]
+	// Size is the manifest plus config plus compressed layers; for an index,
+	// the sum over its children.
+	Size             int64 `json:"size"`
+	UncompressedSize int64 `json:"uncompressed_size,omitempty"`
+
+	OCI         OCIInfo           `json:"oci"`
+	Labels      map[string]string `json:"labels,omitempty"`
+	Annotations map[string]string `json:"annotations,omitempty"`
+	Config      ImageConfig       `json:"config"`
+	Layers      []Layer           `json:"layers,omitempty"`
+	Children    []Child           `json:"children,omitempty"` // index entries
+
+	OS       pkgdb.OSRelease   `json:"os"`
+	Packages []Package         `json:"packages,omitempty"`
+	Runtimes map[string]string `json:"runtimes,omitempty"` // python, r, julia, java → version
+	CUDA     string            `json:"cuda,omitempty"`
+
+	// Base are images this one is built on; Derived, images built on it.
+	Base      []ImageRef `json:"base,omitempty"`
+	Derived   []ImageRef `json:"derived,omitempty"`
+	Referrers []Referrer `json:"referrers,omitempty"`
+	SIF       *SIFInfo   `json:"sif,omitempty"`
+
+	// IndexErrors says what could not be read; the record is still useful.
+	IndexErrors []string `json:"index_errors,omitempty"`
+}
+
+// Key identifies a record: repository@digest.
+func (r *Record) Key() string { return r.Repository + "@" + r.Digest }
+
+// OCIInfo holds the org.opencontainers.image.* annotations (or labels).
+type OCIInfo struct {
+	Title         string `json:"title,omitempty"`
+	Description   string `json:"description,omitempty"`
+	URL           string `json:"url,omitempty"`
+	Source        string `json:"source,omitempty"`
+	Revision      string `json:"revision,omitempty"`
+	Version       string `json:"version,omitempty"`
+	Licenses      string `json:"licenses,omitempty"`
+	Vendor        string `json:"vendor,omitempty"`
+	Authors       string `json:"authors,omitempty"`
+	Documentation string `json:"documentation,omitempty"`
+	Created       string `json:"created,omitempty"`
+	BaseName      string `json:"base_name,omitempty"`
+	BaseDigest    string `json:"base_digest,omitempty"`
+}
+
+// ImageConfig is the runtime configuration from the image config.
+type ImageConfig struct {
+	Env          []string `json:"env,omitempty"`
+	Entrypoint   []string `json:"entrypoint,omitempty"`
+	Cmd          []string `json:"cmd,omitempty"`
+	ExposedPorts []string `json:"exposed_ports,omitempty"`
+	WorkingDir   string   `json:"working_dir,omitempty"`
+	User         string   `json:"user,omitempty"`
+}
+
+// Layer is one layer of an image with the history line that made it.
+type Layer struct {
+	Digest    string `json:"digest"`
+	MediaType string `json:"media_type"`
+	Size      int64  `json:"size"`
+	CreatedBy string `json:"created_by,omitempty"`
+}
+
+// Child is one entry of an image index.
+type Child struct {
+	Digest    string `json:"digest"`
+	MediaType string `json:"media_type"`
+	Platform  string `json:"platform,omitempty"`
+	Size      int64  `json:"size"`
+}
+
+// Package is an installed package and where the catalog learned of it.
+type Package struct {
+	Name      string `json:"name"`
+	Version   string `json:"version"`
+	Ecosystem string `json:"ecosystem"`
+	// Source is the file inside the image, or "sbom:<digest>" for packages
+	// that came from an attached SBOM.
+	Source string `json:"source,omitempty"`
+}
+
+// ImageRef points at another record.
+type ImageRef struct {
+	Repository string `json:"repository"`
+	Digest     string `json:"digest"`
+	Tag        string `json:"tag,omitempty"`
+	// Via says how the relation was found: "annotation" or "layers".
+	Via string `json:"via"`
+}
+
+// Referrer is a manifest whose subject is this record (SBOM, signature, ...).
+type Referrer struct {
+	Digest       string `json:"digest"`
+	ArtifactType string `json:"artifact_type"`
+	MediaType    string `json:"media_type"`
+}
+
+// SIFInfo is what a SIF file says about itself.
+type SIFInfo struct {
+	Arch       string            `json:"arch,omitempty"`
+	DefFile    string            `json:"definition_file,omitempty"`
+	Labels     map[string]string `json:"labels,omitempty"`
+	Env        string            `json:"environment,omitempty"`
+	Runscript  string            `json:"runscript,omitempty"`
+	Partitions []string          `json:"partitions,omitempty"`
+}
