@@ -31,7 +31,9 @@ func (s *Server) repairReferrers(ctx context.Context) error {
 				if err != nil || m.Subject == nil {
 					return nil // not ours to judge here; not a referrer
 				}
-				return yield(referrers.Manifest{Repository: repo, Subject: m.Subject.Digest, Descriptor: m.Descriptor(mediaType, payload)})
+				desc := m.Descriptor(mediaType, payload)
+				desc.Digest = dgst // the name storage knows it by (sha512 pushes keep theirs)
+				return yield(referrers.Manifest{Repository: repo, Subject: m.Subject.Digest, Descriptor: desc})
 			})
 		})
 	}
