@@ -27,9 +27,13 @@ type Record struct {
 	Tags       []string  `json:"tags"`
 	Updated    time.Time `json:"updated"`
 	// Created is the image's own creation time (config or annotation).
-	Created      time.Time `json:"created,omitempty"`
-	ArtifactType string    `json:"artifact_type,omitempty"`
-	Platforms    []string  `json:"platforms,omitempty"` // os/arch[/variant]
+	Created         time.Time `json:"created,omitempty"`
+	ArtifactType    string    `json:"artifact_type,omitempty"`
+	ConfigMediaType string    `json:"config_media_type,omitempty"`
+	// Subject is the digest of the manifest this one refers to (an SBOM's
+	// image, say), from the manifest's subject field.
+	Subject   string   `json:"subject,omitempty"`
+	Platforms []string `json:"platforms,omitempty"` // os/arch[/variant]
 	// Size is the manifest plus config plus compressed layers; for an index,
 	// the sum over its children.
 	Size             int64 `json:"size"`

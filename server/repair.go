@@ -2,12 +2,7 @@ package server
 
 import (
 	"context"
-	"errors"
-	"fmt"
 
-	"github.com/distribution/distribution/v3"
-	"github.com/distribution/distribution/v3/registry/storage/driver"
-	"github.com/distribution/reference"
 	"github.com/opencontainers/go-digest"
 
 	"github.com/oyster-registry/oyster/oci"
@@ -55,13 +50,9 @@ func (s *Server) repairReferrers(ctx context.Context) error {
 }
 
 func (s *Server) manifestExists(ctx context.Context, repo string, dgst digest.Digest) (bool, error) {
-	named, err := reference.WithName(repo)
+	r, err := s.source.repo(ctx, repo)
 	if err != nil {
-		return false, nil
-	}
-	r, err := s.namespace.Repository(ctx, named)
-	if err != nil {
-		return false, err
+		return false, nil //nolint:nilerr // an invalid name has no manifests
 	}
 	ms, err := r.Manifests(ctx)
 	if err != nil {
@@ -72,42 +63,14 @@ func (s *Server) manifestExists(ctx context.Context, repo string, dgst digest.Di
 
 // walkManifests calls fn for every manifest in every repository of storage.
 func (s *Server) walkManifests(ctx context.Context, fn func(repo string, dgst digest.Digest, mediaType string, payload []byte) error) error {
-	enum, ok := s.namespace.(distribution.RepositoryEnumerator)
-	if !ok {
-		return errors.New("storage cannot enumerate repositories")
-	}
-	err := enum.Enumerate(ctx, func(name string) error {
-		named, err := reference.WithName(name)
-		if err != nil {
-			return nil
-		}
-		repo, err := s.namespace.Repository(ctx, named)
-		if err != nil {
-			return err
-		}
-		ms, err := repo.Manifests(ctx)
-		if err != nil {
-			return err
-		}
-		menum, ok := ms.(distribution.ManifestEnumerator)
-		if !ok {
-			return fmt.Errorf("manifests of %s cannot be enumerated", name)
-		}
-		return menum.Enumerate(ctx, func(dgst digest.Digest) error {
-			m, err := ms.Get(ctx, dgst)
+	return s.source.Repositories(ctx, func(repo string) error {
+		return s.source.Manifests(ctx, repo, func(d string) error {
+			mediaType, payload, _, err := s.source.Manifest(ctx, repo, d)
 			if err != nil {
-				s.log.Warn("skipping unreadable manifest", "repository", name, "digest", dgst, "error", err)
+				s.log.Warn("skipping unreadable manifest", "repository", repo, "digest", d, "error", err)
 				return nil
 			}
-			mediaType, payload, err := m.Payload()
-			if err != nil {
-				return nil
-			}
-			return fn(name, dgst, mediaType, payload)
+			return fn(repo, digest.Digest(d), mediaType, payload)
 		})
 	})
-	if errors.As(err, &driver.PathNotFoundError{}) {
-		return nil // empty storage: nothing pushed yet
-	}
-	return err
 }

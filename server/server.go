@@ -36,6 +36,7 @@ type Server struct {
 	app       *handlers.App
 	driver    driver.StorageDriver
 	namespace distribution.Namespace
+	source    *storageSource
 	referrers *referrers.Store
 	handler   http.Handler
 }
@@ -76,7 +77,7 @@ func New(ctx context.Context, cfg config.Config, opts Options) (*Server, error) 
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{cfg: cfg, log: log, driver: drv, namespace: ns, referrers: refs}
+	s := &Server{cfg: cfg, log: log, driver: drv, namespace: ns, referrers: refs, source: &storageSource{ns: ns, driver: drv}}
 	if err := s.repairReferrers(ctx); err != nil {
 		refs.Close()
 		return nil, err
