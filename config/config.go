@@ -38,6 +38,30 @@ type Config struct {
 	HTTPSecret string `yaml:"http_secret"`
 	// ShutdownTimeout bounds how long in-flight requests may finish on stop.
 	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"`
+	Catalog         Catalog       `yaml:"catalog"`
+	Hub             Hub           `yaml:"hub"`
+}
+
+// Catalog configures indexing of what is inside images.
+type Catalog struct {
+	// Enabled turns the catalog (indexing, search, UI) on.
+	Enabled bool `yaml:"enabled"`
+	// MaxLayerBytes caps the decompressed bytes read from one layer; a
+	// layer over it is indexed up to there and marked in index_errors.
+	MaxLayerBytes int64 `yaml:"max_layer_bytes"`
+	// MaxFileBytes caps one file read from a layer (a package database).
+	MaxFileBytes int64 `yaml:"max_file_bytes"`
+	// Workers is how many manifests are indexed at once.
+	Workers int `yaml:"workers"`
+}
+
+// Hub configures the JupyterHub image-selection endpoints.
+type Hub struct {
+	// Query selects the images a hub offers, in the catalog query language.
+	Query string `yaml:"query"`
+	// RegistryHost is the host[:port] hubs pull from, used in the pinned
+	// image references they receive; empty means the request's host.
+	RegistryHost string `yaml:"registry_host"`
 }
 
 // Log configures structured logging.
@@ -88,6 +112,8 @@ func Default() Config {
 		Log:             Log{Level: "info", Format: "text"},
 		Storage:         Storage{Driver: "filesystem", Delete: true, S3: S3{Region: "us-east-1", Secure: true}},
 		ShutdownTimeout: 10 * time.Second,
+		Catalog:         Catalog{Enabled: true, MaxLayerBytes: 8 << 30, MaxFileBytes: 256 << 20, Workers: 1},
+		Hub:             Hub{Query: "label:org.oyster.hub=true"},
 	}
 }
 
