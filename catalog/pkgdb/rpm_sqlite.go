@@ -168,7 +168,9 @@ func (db *sqliteFile) btreePage(page []byte, pg uint32) (children []uint32, reco
 func (db *sqliteFile) leafRecord(page []byte, off int) ([]sqliteValue, error) {
 	size, n1 := sqliteVarint(page[off:])
 	_, n2 := sqliteVarint(page[off+n1:])
-	if n1 == 0 || n2 == 0 || size > uint64(MaxDatabaseBytes) {
+	// A payload cannot be larger than the file's pages could hold; checking
+	// that before allocating keeps a lying cell from costing memory.
+	if n1 == 0 || n2 == 0 || size > uint64(db.pages)*uint64(db.usable) {
 		return nil, errors.New("bad cell header")
 	}
 	start := off + n1 + n2

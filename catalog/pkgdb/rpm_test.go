@@ -104,9 +104,9 @@ func TestParseRPMHeaderBounds(t *testing.T) {
 	for _, blob := range [][]byte{
 		nil,
 		{0, 0, 0, 1},
-		{0, 0, 0, 0, 0, 0, 0, 0},                   // no entries
-		{0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0},       // absurd entry count
-		{0, 0, 0, 1, 0xff, 0xff, 0xff, 0xff, 0, 0}, // absurd data size
+		{0, 0, 0, 0, 0, 0, 0, 0},             // no entries
+		{0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0}, // absurd entry count
+		{0, 0, 0, 1, 0xff, 0xff, 0xff, 0xff, 0, 0},                                                        // absurd data size
 		append([]byte{0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 3, 0xe8, 0, 0, 0, 6, 0xff, 0, 0, 0, 0, 0, 0, 1}, 'x'), // offset past data
 	} {
 		if _, err := parseRPMHeader(blob); err == nil {
