@@ -1,0 +1,70 @@
+// Package catalog extracts what the catalog indexes from images: the
+// packages, operating system, language runtimes and CUDA version found by
+// reading layers (ScanLayer, once per layer digest), combined per image with
+// overlay semantics (Merge) and with what the image config says (Derive).
+package catalog
+
+import (
+	"github.com/oyster-registry/oyster/catalog/pkgdb"
+	"github.com/oyster-registry/oyster/oci"
+)
+
+// Kind says what a Finding is.
+type Kind string
+
+// The kinds of file the scanner understands.
+const (
+	KindDpkg      Kind = "dpkg"       // var/lib/dpkg/status, status.d/*
+	KindAPK       Kind = "apk"        // lib/apk/db/installed
+	KindRPM       Kind = "rpm"        // var/lib/rpm/*, usr/lib/sysimage/rpm/*
+	KindPython    Kind = "python"     // one *.dist-info/METADATA, *.egg-info[/PKG-INFO]
+	KindConda     Kind = "conda"      // one conda-meta/*.json
+	KindR         Kind = "r"          // one library/<pkg>/DESCRIPTION
+	KindOSRelease Kind = "os-release" // etc/os-release, usr/lib/os-release
+	KindCUDA      Kind = "cuda"       // usr/local/cuda*/version.json or version.txt
+	// KindPythonLib is a lib/pythonX.Y directory: the standard library of a
+	// Python runtime, which tells its version even without a package
+	// database (python:3.x images build Python from source).
+	KindPythonLib Kind = "python-lib"
+)
+
+// Finding is one path of a layer that the scanner understood. A finding with
+// no content (no packages, no OSRelease, no Version) records that the layer
+// put something unreadable there, a symlink say: it still hides what lower
+// layers had at that path.
+type Finding struct {
+	Path      string           `json:"path"`
+	Kind      Kind             `json:"kind"`
+	Packages  []pkgdb.Package  `json:"packages,omitempty"`
+	OSRelease *pkgdb.OSRelease `json:"osRelease,omitempty"`
+	// Version is the CUDA toolkit version or the Python lib directory's X.Y.
+	Version string `json:"version,omitempty"`
+}
+
+// LayerFacts is what one layer holds, independent of the layers below it,
+// so that it can be cached by layer digest: a base layer shared by many
+// images is read once.
+type LayerFacts struct {
+	Compression oci.Compression `json:"compression,omitempty"`
+	// Findings are sorted by path.
+	Findings []Finding `json:"findings,omitempty"`
+	// Whiteouts are paths this layer deletes from lower layers.
+	Whiteouts []string `json:"whiteouts,omitempty"`
+	// OpaqueDirs are directories whose lower content this layer hides ("" is
+	// the root).
+	OpaqueDirs []string `json:"opaqueDirs,omitempty"`
+	// Problems are non-fatal: a file that did not parse, a file over the
+	// size limit, an unsafe entry name. The rest of the layer was read.
+	Problems []string `json:"problems,omitempty"`
+}
+
+// ImageFacts is the merged view of an image's layers.
+type ImageFacts struct {
+	OS *pkgdb.OSRelease `json:"os,omitempty"`
+	// Packages of every ecosystem, sorted by ecosystem, name, version.
+	Packages []pkgdb.Package `json:"packages,omitempty"`
+	// Findings that survive in the final filesystem, sorted by path.
+	Findings []Finding `json:"findings,omitempty"`
+	// Problems of all layers, prefixed with the layer index.
+	Problems []string `json:"problems,omitempty"`
+}

@@ -1,0 +1,396 @@
+package catalog
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/oyster-registry/oyster/events"
+	"github.com/oyster-registry/oyster/oci"
+)
+
+// SearchIndex is where records go to be found; catalog/search implements it.
+type SearchIndex interface {
+	Put(rec *Record) error
+	PutBatch(recs []*Record) error
+	Delete(key string) error
+	Reset() error
+}
+
+// Indexer keeps the catalog in step with storage. Registry events only say
+// what to look at; every record is derived from storage itself, so a missed
+// or repeated event is harmless and a reconcile repairs anything.
+type Indexer struct {
+	src    Source
+	store  *Store
+	search SearchIndex
+	x      *extractor
+	q      *queue
+	log    *slog.Logger
+
+	pullsMu sync.Mutex
+	pulls   map[string]uint64
+}
+
+// NewIndexer wires an indexer; call Run to start its worker.
+func NewIndexer(src Source, store *Store, search SearchIndex, limits oci.Limits, log *slog.Logger) *Indexer {
+	return &Indexer{
+		src: src, store: store, search: search, log: log, q: newQueue(), pulls: map[string]uint64{},
+		x: &extractor{src: src, store: store, limits: limits},
+	}
+}
+
+// Notify takes a registry event and queues the work it implies. It never
+// blocks on indexing, so a push never waits for the catalog.
+func (ix *Indexer) Notify(_ context.Context, ev events.Event) {
+	switch ev.Action {
+	case events.ManifestPut, events.ManifestDelete:
+		ix.q.push(task{Repo: ev.Repository, Digest: ev.Digest.String()})
+		ix.q.push(task{Repo: ev.Repository})
+	case events.TagPut, events.TagDelete:
+		ix.q.push(task{Repo: ev.Repository})
+	}
+}
+
+// CountPull notes one pull of repo@digest; counts reach the store in Run's
+// periodic flush.
+func (ix *Indexer) CountPull(repo, digest string) {
+	ix.pullsMu.Lock()
+	ix.pulls[repo+"@"+digest]++
+	ix.pullsMu.Unlock()
+}
+
+// Run works the queue until ctx ends.
+func (ix *Indexer) Run(ctx context.Context) {
+	flush := time.NewTicker(10 * time.Second)
+	defer flush.Stop()
+	defer ix.flushPulls()
+	for {
+		for {
+			t, ok := ix.q.pop()
+			if !ok {
+				break
+			}
+			ix.process(ctx, t)
+			ix.q.done()
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-ix.q.ready:
+		case <-flush.C:
+			ix.flushPulls()
+		}
+	}
+}
+
+// Wait blocks until the queue is empty and nothing is being indexed.
+func (ix *Indexer) Wait() { ix.q.wait() }
+
+// Pending is how many tasks wait or run.
+func (ix *Indexer) Pending() int { return ix.q.len() }
+
+func (ix *Indexer) flushPulls() {
+	ix.pullsMu.Lock()
+	counts := ix.pulls
+	ix.pulls = map[string]uint64{}
+	ix.pullsMu.Unlock()
+	if len(counts) == 0 {
+		return
+	}
+	if err := ix.store.AddPulls(counts); err != nil {
+		ix.log.Warn("saving pull counts", "error", err)
+	}
+}
+
+func (ix *Indexer) process(ctx context.Context, t task) {
+	var err error
+	if t.Digest == "" {
+		err = ix.syncTags(ctx, t.Repo)
+	} else {
+		_, err = ix.syncManifest(ctx, t.Repo, t.Digest)
+	}
+	if err != nil && ctx.Err() == nil {
+		ix.log.Warn("catalog indexing failed", "repository", t.Repo, "digest", t.Digest, "error", err)
+	}
+}
+
+// syncManifest makes the record of repo@digest match storage: built when
+// storage has the manifest, removed when it does not.
+func (ix *Indexer) syncManifest(ctx context.Context, repo, digest string) (*Record, error) {
+	key := repo + "@" + digest
+	old, err := ix.store.Record(key)
+	if err != nil {
+		return nil, err
+	}
+	rec, err := ix.x.build(ctx, repo, digest)
+	if errors.Is(err, ErrNotFound) {
+		return nil, ix.remove(ctx, old)
+	}
+	if err != nil {
+		return nil, err
+	}
+	tags, err := ix.src.Tags(ctx, repo)
+	if err != nil && !errors.Is(err, ErrNotFound) {
+		return nil, err
+	}
+	rec.Tags = tagsOf(tags, digest)
+	if old != nil && rec.Updated.IsZero() {
+		rec.Updated = old.Updated
+	}
+	if err := ix.save(rec); err != nil {
+		return nil, err
+	}
+	ix.relink(ctx, rec)
+	return rec, nil
+}
+
+func tagsOf(tags map[string]string, digest string) []string {
+	out := []string{}
+	for tag, d := range tags {
+		if d == digest {
+			out = append(out, tag)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// RebuildSearch refills an empty search index from the state store, with
+// no extraction: after the index was lost or its mapping changed.
+func (ix *Indexer) RebuildSearch() error {
+	var batch []*Record
+	flush := func() error {
+		err := ix.search.PutBatch(batch)
+		batch = batch[:0]
+		return err
+	}
+	err := ix.store.Records("", func(rec *Record) error {
+		if ix.hiddenChild(rec) {
+			return nil
+		}
+		batch = append(batch, rec)
+		if len(batch) == 500 {
+			return flush()
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	return flush()
+}
+
+// hiddenChild reports whether rec is an untagged image that only exists as
+// part of an index: its index is the search result, not it.
+func (ix *Indexer) hiddenChild(rec *Record) bool {
+	if len(rec.Tags) > 0 {
+		return false
+	}
+	parents, err := ix.store.Parents(rec.Repository, rec.Digest)
+	return err == nil && len(parents) > 0
+}
+
+// save stores rec and makes it findable, unless it is a hidden child.
+func (ix *Indexer) save(rec *Record) error {
+	if err := ix.store.PutRecord(rec); err != nil {
+		return err
+	}
+	if ix.hiddenChild(rec) {
+		return ix.search.Delete(rec.Key())
+	}
+	return ix.search.Put(rec)
+}
+
+// relink updates what depends on rec: index membership, its subject's
+// referrer list, and images built on it.
+func (ix *Indexer) relink(ctx context.Context, rec *Record) {
+	for _, c := range rec.Children {
+		if err := ix.store.SetParent(rec.Repository, c.Digest, rec.Digest, true); err != nil {
+			ix.log.Warn("recording index membership", "error", err)
+		}
+		if child, _ := ix.store.Record(rec.Repository + "@" + c.Digest); child != nil && len(child.Tags) == 0 {
+			_ = ix.search.Delete(child.Key())
+		}
+	}
+	if rec.Subject != "" {
+		ref := Referrer{Digest: rec.Digest, ArtifactType: referrerType(rec), MediaType: rec.MediaType}
+		if err := ix.store.SetReferrer(rec.Repository, rec.Subject, ref); err == nil {
+			ix.q.push(task{Repo: rec.Repository, Digest: rec.Subject})
+		}
+	}
+	derived, _ := ix.store.DerivedByLayers(rec.Layers)
+	for _, k := range derived {
+		if d, _ := ix.store.Record(k); d != nil && !hasBase(d, rec) {
+			ix.q.push(task{Repo: d.Repository, Digest: d.Digest})
+		}
+	}
+}
+
+func hasBase(d, base *Record) bool {
+	for _, b := range d.Base {
+		if b.Repository == base.Repository && b.Digest == base.Digest {
+			return true
+		}
+	}
+	return false
+}
+
+// referrerType is what the referrers API would call rec: its artifactType,
+// else its config media type.
+func referrerType(rec *Record) string {
+	if rec.ArtifactType != "" {
+		return rec.ArtifactType
+	}
+	return rec.ConfigMediaType
+}
+
+// remove drops a record whose manifest storage no longer has, and the
+// relations it was part of.
+func (ix *Indexer) remove(_ context.Context, old *Record) error {
+	if old == nil {
+		return nil
+	}
+	for _, c := range old.Children {
+		_ = ix.store.SetParent(old.Repository, c.Digest, old.Digest, false)
+		ix.q.push(task{Repo: old.Repository, Digest: c.Digest})
+	}
+	if old.Subject != "" {
+		_ = ix.store.DeleteReferrer(old.Repository, old.Subject, old.Digest)
+		ix.q.push(task{Repo: old.Repository, Digest: old.Subject})
+	}
+	if err := ix.store.DeleteRecord(old.Key()); err != nil {
+		return err
+	}
+	return ix.search.Delete(old.Key())
+}
+
+// syncTags refreshes the tags of every record of repo from storage.
+func (ix *Indexer) syncTags(ctx context.Context, repo string) error {
+	tags, err := ix.src.Tags(ctx, repo)
+	if err != nil && !errors.Is(err, ErrNotFound) {
+		return err
+	}
+	var changed []*Record
+	err = ix.store.Records(repo, func(rec *Record) error {
+		if want := tagsOf(tags, rec.Digest); strings.Join(want, ",") != strings.Join(rec.Tags, ",") {
+			rec.Tags = want
+			changed = append(changed, rec)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for _, rec := range changed {
+		if err := ix.save(rec); err != nil {
+			return err
+		}
+	}
+	for _, d := range tags {
+		if rec, _ := ix.store.Record(repo + "@" + d); rec == nil {
+			ix.q.push(task{Repo: repo, Digest: d})
+		}
+	}
+	return nil
+}
+
+// Progress reports reconcile or reindex progress: done of total manifests.
+type Progress func(done, total int)
+
+// Reconcile compares storage with the catalog: manifests storage has and
+// the catalog lacks are queued for indexing, records of manifests storage
+// lost are removed, and tags are refreshed. It runs at start-up, so work
+// lost to a crash, or pushed while the registry was down, is not lost.
+func (ix *Indexer) Reconcile(ctx context.Context, progress Progress) error {
+	inStorage, err := ix.listStorage(ctx)
+	if err != nil {
+		return err
+	}
+	var stale []*Record
+	err = ix.store.Records("", func(rec *Record) error {
+		if !inStorage[rec.Key()] {
+			stale = append(stale, rec)
+		}
+		delete(inStorage, rec.Key())
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for _, rec := range stale {
+		if err := ix.remove(ctx, rec); err != nil {
+			return err
+		}
+	}
+	return ix.indexAll(ctx, inStorage, progress)
+}
+
+// Reindex rebuilds records and the search index from storage; cached layer
+// facts are kept (they depend only on layer content).
+func (ix *Indexer) Reindex(ctx context.Context, progress Progress) error {
+	if err := ix.store.Reset(); err != nil {
+		return err
+	}
+	if err := ix.search.Reset(); err != nil {
+		return err
+	}
+	inStorage, err := ix.listStorage(ctx)
+	if err != nil {
+		return err
+	}
+	return ix.indexAll(ctx, inStorage, progress)
+}
+
+func (ix *Indexer) listStorage(ctx context.Context) (map[string]bool, error) {
+	keys := map[string]bool{}
+	repos := map[string]bool{}
+	err := ix.src.Repositories(ctx, func(repo string) error {
+		repos[repo] = true
+		return ix.src.Manifests(ctx, repo, func(d string) error {
+			keys[repo+"@"+d] = true
+			return nil
+		})
+	})
+	for repo := range repos {
+		ix.q.push(task{Repo: repo})
+	}
+	return keys, err
+}
+
+// indexAll indexes the given keys, then indexes again the image indexes
+// among them, which inherit facts from children that may have come later.
+func (ix *Indexer) indexAll(ctx context.Context, keys map[string]bool, progress Progress) error {
+	sorted := make([]string, 0, len(keys))
+	for k := range keys {
+		sorted = append(sorted, k)
+	}
+	sort.Strings(sorted)
+	var indexes []*Record
+	for i, k := range sorted {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		repo, digest, _ := strings.Cut(k, "@")
+		rec, err := ix.syncManifest(ctx, repo, digest)
+		if err != nil {
+			ix.log.Warn("indexing", "key", k, "error", err)
+		}
+		if rec != nil && rec.Kind == KindIndex {
+			indexes = append(indexes, rec)
+		}
+		if progress != nil {
+			progress(i+1, len(sorted))
+		}
+	}
+	for _, rec := range indexes {
+		if _, err := ix.syncManifest(ctx, rec.Repository, rec.Digest); err != nil {
+			ix.log.Warn("indexing", "key", rec.Key(), "error", err)
+		}
+	}
+	return nil
+}

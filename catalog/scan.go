@@ -1,0 +1,159 @@
+package catalog
+
+import (
+	"archive/tar"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+
+	"github.com/oyster-registry/oyster/catalog/pkgdb"
+	"github.com/oyster-registry/oyster/oci"
+)
+
+// ScanLayer streams one layer blob once and returns what it found. Only the
+// files classify selects are read; nothing else is buffered. Files that fail
+// to parse become Problems and the scan goes on. A returned error means the
+// layer itself could not be read to the end (a *oci.LimitError for a bomb
+// or an oversized layer, oci.ErrNotLayer, a corrupt stream); the LayerFacts
+// returned with it hold what was read before, and should not be cached as
+// the layer's facts.
+func ScanLayer(r io.Reader, mediaType string, limits oci.Limits) (LayerFacts, error) {
+	s := &scanner{byPath: map[string]Finding{}, pythonLibs: map[string]string{}}
+	c, err := oci.WalkLayer(r, mediaType, limits, oci.LayerHandler{
+		Want:     s.want,
+		File:     s.file,
+		Whiteout: s.whiteout,
+		Problem:  s.problem,
+	})
+	f := s.facts()
+	f.Compression = c
+	return f, err
+}
+
+// scanner accumulates the facts of one layer.
+type scanner struct {
+	byPath     map[string]Finding
+	pythonLibs map[string]string // lib/pythonX.Y dir -> X.Y
+	whiteouts  []string
+	opaque     []string
+	problems   []string
+}
+
+// want selects the database files, and notes Python lib directories on the
+// way since every path passes here.
+func (s *scanner) want(p string) bool {
+	if dir, v, ok := pythonLib(p); ok {
+		s.pythonLibs[dir] = v
+	}
+	_, ok := classify(p)
+	return ok
+}
+
+func (s *scanner) file(h oci.Header, content io.Reader) error {
+	kind, _ := classify(h.Path)
+	switch h.Type {
+	case tar.TypeReg:
+		s.parse(kind, h.Path, content)
+	case tar.TypeLink:
+		s.hardlink(kind, h)
+	case tar.TypeSymlink:
+		// The path now leads elsewhere; whatever lower layers had there is
+		// gone. The target, if it is a database file, is read on its own.
+		s.byPath[h.Path] = Finding{Path: h.Path, Kind: kind}
+	}
+	return nil
+}
+
+// hardlink gives a hard link the content of its target, which tar stores
+// once, at the target's earlier entry.
+func (s *scanner) hardlink(kind Kind, h oci.Header) {
+	target, ok := s.byPath[h.Linkname]
+	if !ok || target.Kind != kind {
+		s.problem(h.Path, fmt.Errorf("hard link to %s, which was not read", h.Linkname))
+		s.byPath[h.Path] = Finding{Path: h.Path, Kind: kind}
+		return
+	}
+	f := target
+	f.Path = h.Path
+	f.Packages = make([]pkgdb.Package, len(target.Packages))
+	for i, p := range target.Packages {
+		p.Source = h.Path
+		f.Packages[i] = p
+	}
+	s.byPath[h.Path] = f
+}
+
+func (s *scanner) parse(kind Kind, p string, r io.Reader) {
+	f, err := parseFinding(kind, p, r)
+	if err != nil {
+		s.problem(p, err)
+	}
+	s.byPath[p] = f
+}
+
+func (s *scanner) whiteout(w oci.Whiteout) {
+	if w.Opaque {
+		s.opaque = append(s.opaque, w.Path)
+	} else {
+		s.whiteouts = append(s.whiteouts, w.Path)
+	}
+}
+
+func (s *scanner) problem(p string, err error) {
+	s.problems = append(s.problems, fmt.Sprintf("%s: %v", p, err))
+}
+
+func (s *scanner) facts() LayerFacts {
+	for dir, v := range s.pythonLibs {
+		if _, taken := s.byPath[dir]; !taken {
+			s.byPath[dir] = Finding{Path: dir, Kind: KindPythonLib, Version: v}
+		}
+	}
+	f := LayerFacts{Whiteouts: s.whiteouts, OpaqueDirs: s.opaque, Problems: s.problems}
+	for _, fi := range s.byPath {
+		f.Findings = append(f.Findings, fi)
+	}
+	sort.Slice(f.Findings, func(i, j int) bool { return f.Findings[i].Path < f.Findings[j].Path })
+	return f
+}
+
+// parseFinding reads one selected file. A file that fails to parse still
+// yields a Finding (with what could be read), since it still replaces what
+// lower layers had at its path.
+func parseFinding(kind Kind, p string, r io.Reader) (Finding, error) {
+	f := Finding{Path: p, Kind: kind}
+	var err error
+	switch kind {
+	case KindDpkg:
+		f.Packages, err = pkgdb.ParseDpkgStatus(r, p)
+	case KindAPK:
+		f.Packages, err = pkgdb.ParseApkInstalled(r, p)
+	case KindRPM:
+		f.Packages, err = pkgdb.ParseRPMDB(r, p)
+	case KindOSRelease:
+		var o pkgdb.OSRelease
+		if o, err = pkgdb.ParseOSRelease(r); err == nil {
+			f.OSRelease = &o
+		}
+	case KindCUDA:
+		f.Version, err = parseCUDAVersionFile(r, strings.HasSuffix(p, ".json"))
+	default:
+		f.Packages, err = parseOne(kind, p, r)
+	}
+	return f, err
+}
+
+// parseOne reads the formats that describe a single package.
+func parseOne(kind Kind, p string, r io.Reader) ([]pkgdb.Package, error) {
+	parse := map[Kind]func(io.Reader, string) (pkgdb.Package, error){
+		KindPython: pkgdb.ParsePythonMetadata,
+		KindConda:  pkgdb.ParseCondaMeta,
+		KindR:      pkgdb.ParseRDescription,
+	}[kind]
+	pkg, err := parse(r, p)
+	if err != nil {
+		return nil, err
+	}
+	return []pkgdb.Package{pkg}, nil
+}

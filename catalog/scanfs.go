@@ -1,0 +1,93 @@
+package catalog
+
+import (
+	"archive/tar"
+	"errors"
+	"io"
+	"io/fs"
+
+	"github.com/oyster-registry/oyster/oci"
+)
+
+// ScanFS reads a whole filesystem (a SIF's squashfs partition, an unpacked
+// rootfs) with the same selection and parsers as ScanLayer, so that an
+// image yields the same facts whether it arrives as OCI layers or as a SIF.
+// Symlinks are recorded, not followed, as in a layer. Paths that cannot be
+// read, and files over limits.MaxFileBytes, become Problems; walking more
+// than limits.MaxEntries paths, or an *oci.LimitError from fsys itself,
+// stops the scan with that error and the facts read so far.
+func ScanFS(fsys fs.FS, limits oci.Limits) (LayerFacts, error) {
+	s := &scanner{byPath: map[string]Finding{}, pythonLibs: map[string]string{}}
+	w := fsWalker{s: s, fsys: fsys, limits: limits}
+	err := fs.WalkDir(fsys, ".", w.visit)
+	return s.facts(), err
+}
+
+// fsWalker feeds a directory walk to the scanner the way oci.WalkTar feeds
+// a tar stream.
+type fsWalker struct {
+	s       *scanner
+	fsys    fs.FS
+	limits  oci.Limits
+	entries int64
+}
+
+func (w *fsWalker) visit(p string, d fs.DirEntry, err error) error {
+	if err != nil {
+		return w.failed(p, err)
+	}
+	if p == "." {
+		return nil
+	}
+	w.entries++
+	if most := scanLimit(int64(w.limits.MaxEntries), oci.DefaultMaxEntries); w.entries > most {
+		return &oci.LimitError{Limit: oci.LimitEntries, Max: most}
+	}
+	if !w.s.want(p) || d.IsDir() {
+		return nil
+	}
+	switch {
+	case d.Type()&fs.ModeSymlink != 0:
+		return w.s.file(oci.Header{Path: p, Type: tar.TypeSymlink}, nil)
+	case d.Type().IsRegular():
+		return w.regular(p, d)
+	}
+	return nil
+}
+
+// failed records an unreadable path and goes on, unless the error is a
+// limit, which holds for the rest of the walk too.
+func (w *fsWalker) failed(p string, err error) error {
+	var le *oci.LimitError
+	if errors.As(err, &le) {
+		return err
+	}
+	w.s.problem(p, err)
+	return nil
+}
+
+func (w *fsWalker) regular(p string, d fs.DirEntry) error {
+	info, err := d.Info()
+	if err != nil {
+		return w.failed(p, err)
+	}
+	most := scanLimit(w.limits.MaxFileBytes, oci.DefaultMaxFileBytes)
+	if info.Size() > most {
+		w.s.problem(p, &oci.LimitError{Limit: oci.LimitFileBytes, Max: most, Path: p, Claimed: info.Size()})
+		return nil
+	}
+	f, err := w.fsys.Open(p)
+	if err != nil {
+		return w.failed(p, err)
+	}
+	defer f.Close()
+	return w.s.file(oci.Header{Path: p, Type: tar.TypeReg, Size: info.Size()}, io.LimitReader(f, most))
+}
+
+// scanLimit applies the oci.Limits rule that zero means the default.
+func scanLimit(v, def int64) int64 {
+	if v <= 0 {
+		return def
+	}
+	return v
+}
