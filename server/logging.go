@@ -40,7 +40,11 @@ func (h *slogHook) Fire(e *logrus.Entry) error {
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	h.log.LogAttrs(ctx, slogLevel(e.Level), e.Message, attrs...)
+	level := slogLevel(e.Level)
+	if status, ok := e.Data["http.response.status"].(int); ok && status < 500 && level > slog.LevelInfo {
+		level = slog.LevelInfo // a client's 404 or 400 is not the registry's error
+	}
+	h.log.LogAttrs(ctx, level, e.Message, attrs...)
 	return nil
 }
 

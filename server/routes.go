@@ -12,6 +12,8 @@ import (
 	"github.com/distribution/distribution/v3/registry/storage/driver"
 	"github.com/distribution/reference"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/oyster-registry/oyster/web"
 )
 
 // referrersPath matches the referrers API, which distribution's router lacks.
@@ -21,7 +23,12 @@ func (s *Server) routes() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", s.healthz)
 	mux.Handle("GET /metrics", promhttp.Handler())
-	mux.Handle("/v2/", http.HandlerFunc(s.serveV2))
+	mux.Handle("/v2/", s.countPulls(http.HandlerFunc(s.serveV2)))
+	if s.catalog != nil {
+		site := web.New(web.Options{Store: s.catalog.store, Search: s.catalog.search, Log: s.log})
+		mux.Handle("/api/", site)
+		mux.Handle("GET /v1/search", site)
+	}
 	mux.HandleFunc("/", s.home)
 	return instrument(rejectTraversal(rejectBadReferences(limitManifestBody(mux))))
 }

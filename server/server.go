@@ -38,6 +38,7 @@ type Server struct {
 	namespace distribution.Namespace
 	source    *storageSource
 	referrers *referrers.Store
+	catalog   *catalogParts // nil when the catalog is disabled
 	handler   http.Handler
 }
 
@@ -79,17 +80,24 @@ func New(ctx context.Context, cfg config.Config, opts Options) (*Server, error) 
 	}
 	s := &Server{cfg: cfg, log: log, driver: drv, namespace: ns, referrers: refs, source: &storageSource{ns: ns, driver: drv}}
 	if err := s.repairReferrers(ctx); err != nil {
-		refs.Close()
+		s.closeStores()
 		return nil, err
 	}
 	listener := events.Fanout{events.Logger(log), countEvents}
 	if opts.Listener != nil {
 		listener = append(listener, opts.Listener)
 	}
+	if cfg.Catalog.Enabled {
+		if s.catalog, err = openCatalog(s); err != nil {
+			refs.Close()
+			return nil, err
+		}
+		listener = append(listener, s.catalog.indexer)
+	}
 	dc := distributionConfig(cfg, secret, driverName, params, &hooks{referrers: refs, listener: listener, strictReferences: cfg.Storage.StrictReferences})
 	s.app, err = newApp(ctx, dc)
 	if err != nil {
-		refs.Close()
+		s.closeStores()
 		return nil, err
 	}
 	s.handler = s.routes()
@@ -109,9 +117,17 @@ func newApp(ctx context.Context, dc *dconfig.Configuration) (app *handlers.App, 
 // Handler is the whole HTTP surface.
 func (s *Server) Handler() http.Handler { return s.handler }
 
-// Close releases the referrers index and stops distribution's background work.
+// Close releases the indexes and stops distribution's background work.
 func (s *Server) Close() error {
-	return errors.Join(s.app.Shutdown(), s.referrers.Close())
+	return errors.Join(s.app.Shutdown(), s.closeStores())
+}
+
+func (s *Server) closeStores() error {
+	err := s.referrers.Close()
+	if s.catalog != nil {
+		err = errors.Join(err, s.catalog.close())
+	}
+	return err
 }
 
 func storageParameters(cfg config.Config) (string, map[string]any) {

@@ -1,0 +1,107 @@
+package server
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"path/filepath"
+	"regexp"
+
+	"github.com/oyster-registry/oyster/catalog"
+	"github.com/oyster-registry/oyster/catalog/search"
+	"github.com/oyster-registry/oyster/oci"
+)
+
+// catalogParts are the catalog's pieces inside the registry process.
+type catalogParts struct {
+	store   *catalog.Store
+	search  *search.Index
+	indexer *catalog.Indexer
+}
+
+// openCatalog opens the catalog's state store and search index under
+// <data>/catalog. A bbolt lock held by another process (a running
+// registry) times out with an error saying so.
+func openCatalog(s *Server) (*catalogParts, error) {
+	dir := filepath.Join(s.cfg.Data, "catalog")
+	store, err := catalog.OpenStore(filepath.Join(dir, "state.db"))
+	if err != nil {
+		return nil, fmt.Errorf("%w (is another registry process using %s?)", err, s.cfg.Data)
+	}
+	idx, err := search.Open(filepath.Join(dir, "index"))
+	if err != nil {
+		store.Close()
+		return nil, err
+	}
+	limits := oci.Limits{MaxLayerBytes: s.cfg.Catalog.MaxLayerBytes, MaxFileBytes: s.cfg.Catalog.MaxFileBytes}
+	ix := catalog.NewIndexer(s.source, store, idx, limits, s.log.With("component", "catalog"))
+	return &catalogParts{store: store, search: idx, indexer: ix}, nil
+}
+
+func (c *catalogParts) close() error {
+	serr := c.store.Close()
+	if err := c.search.Close(); err != nil {
+		return err
+	}
+	return serr
+}
+
+// Start works the catalog's indexing queue and reconciles the catalog with
+// storage once at start-up (repairing what a crash or downtime missed).
+func (s *Server) Start(ctx context.Context) {
+	if s.catalog == nil {
+		return
+	}
+	ix := s.catalog.indexer
+	go ix.Run(ctx)
+	go func() {
+		if s.catalog.search.Fresh() {
+			if err := ix.RebuildSearch(); err != nil {
+				s.log.Error("rebuilding search index from the catalog store", "error", err)
+			}
+		}
+		if err := ix.Reconcile(ctx, nil); err != nil && ctx.Err() == nil {
+			s.log.Error("reconciling catalog with storage", "error", err)
+		}
+	}()
+}
+
+// Reindex rebuilds the catalog from storage, reporting progress.
+func (s *Server) Reindex(ctx context.Context, progress catalog.Progress) error {
+	if s.catalog == nil {
+		return fmt.Errorf("the catalog is disabled (catalog.enabled: false)")
+	}
+	return s.catalog.indexer.Reindex(ctx, progress)
+}
+
+// CatalogIdle waits until the catalog has indexed everything queued.
+func (s *Server) CatalogIdle() {
+	if s.catalog != nil {
+		s.catalog.indexer.Wait()
+	}
+}
+
+// manifestGet matches manifest pulls, to count them for "most pulled".
+var manifestGet = regexp.MustCompile(`^/v2/(.+)/manifests/[^/]+$`)
+
+// countPulls wraps the registry to count successful manifest GETs per
+// image; HEAD requests (clients checking for updates) are not pulls.
+func (s *Server) countPulls(next http.Handler) http.Handler {
+	if s.catalog == nil {
+		return next
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		m := manifestGet.FindStringSubmatch(r.URL.Path)
+		if r.Method != http.MethodGet || m == nil {
+			next.ServeHTTP(w, r)
+			return
+		}
+		rec := &statusRecorder{ResponseWriter: w}
+		next.ServeHTTP(rec, r)
+		if rec.code == http.StatusOK || rec.code == 0 {
+			if d := w.Header().Get("Docker-Content-Digest"); d != "" {
+				s.catalog.indexer.CountPull(m[1], d)
+			}
+		}
+	})
+}

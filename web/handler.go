@@ -1,0 +1,32 @@
+package web
+
+import (
+	"log/slog"
+	"net/http"
+
+	"github.com/oyster-registry/oyster/catalog"
+	"github.com/oyster-registry/oyster/catalog/search"
+)
+
+// Options are what the web surface needs from the rest of the process.
+type Options struct {
+	Store  *catalog.Store
+	Search *search.Index
+	Log    *slog.Logger
+}
+
+// New returns the handler for /api/v1/, /v1/search and the UI at /.
+func New(opts Options) http.Handler {
+	api := &API{Store: opts.Store, Search: opts.Search, Log: opts.Log}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /api/v1/search", api.search)
+	mux.HandleFunc("GET /api/v1/repositories", api.repositories)
+	mux.HandleFunc("GET /api/v1/repositories/{name...}", api.repositoryDetail)
+	mux.HandleFunc("GET /api/v1/images/{ref...}", api.imageRoutes)
+	mux.HandleFunc("GET /api/v1/openapi.json", serveOpenAPI)
+	mux.HandleFunc("GET /v1/search", api.dockerSearch)
+	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, http.StatusNotFound, "NOT_FOUND", "no API endpoint "+r.Method+" "+r.URL.Path)
+	})
+	return mux
+}
