@@ -1,0 +1,162 @@
+// Package search is the catalog's full-text and faceted search: an on-disk
+// bleve index of catalog.Records and the query language people type into
+// the catalog's search box ("pymatgen python:3.11 cuda:12 -type:sif").
+//
+// The index is derived data: it can always be rebuilt from the records, so
+// an index written by an older mapping is dropped on Open and reported by
+// Fresh, and the caller reindexes.
+package search
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"sync"
+
+	"github.com/blevesearch/bleve/v2"
+
+	"github.com/oyster-registry/oyster/catalog"
+)
+
+// versionKey is the internal key under which the mapping version is kept.
+var versionKey = []byte("oyster.mapping")
+
+// Index is the search index. It is safe for concurrent use.
+type Index struct {
+	dir string
+	// mu guards bi against Reset and Close; bleve serialises the rest.
+	mu    sync.RWMutex
+	bi    bleve.Index
+	fresh bool
+}
+
+// Open opens the index in dir, creating it if it is missing or was
+// written with another mapping.
+func Open(dir string) (*Index, error) {
+	bi, err := bleve.Open(dir)
+	switch {
+	case errors.Is(err, bleve.ErrorIndexPathDoesNotExist), errors.Is(err, bleve.ErrorIndexMetaMissing):
+		return create(dir)
+	case err != nil:
+		return nil, fmt.Errorf("search: open %s: %w", dir, err)
+	}
+	v, err := bi.GetInternal(versionKey)
+	if err == nil && string(v) == mappingVersion {
+		return &Index{dir: dir, bi: bi}, nil
+	}
+	if cerr := bi.Close(); cerr != nil {
+		return nil, cerr
+	}
+	if err := os.RemoveAll(dir); err != nil {
+		return nil, err
+	}
+	return create(dir)
+}
+
+func create(dir string) (*Index, error) {
+	bi, err := newBleve(dir)
+	if err != nil {
+		return nil, err
+	}
+	return &Index{dir: dir, bi: bi, fresh: true}, nil
+}
+
+func newBleve(dir string) (bleve.Index, error) {
+	m, err := newMapping()
+	if err != nil {
+		return nil, err
+	}
+	bi, err := bleve.New(dir, m)
+	if err != nil {
+		return nil, fmt.Errorf("search: create %s: %w", dir, err)
+	}
+	if err := bi.SetInternal(versionKey, []byte(mappingVersion)); err != nil {
+		bi.Close()
+		return nil, err
+	}
+	return bi, nil
+}
+
+// Fresh reports whether Open created the index empty, so that the caller
+// knows to index every record.
+func (ix *Index) Fresh() bool { return ix.fresh }
+
+// Close releases the index; it must not be used afterwards.
+func (ix *Index) Close() error {
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	return ix.bi.Close()
+}
+
+// Put indexes rec, replacing what was indexed under rec.Key().
+func (ix *Index) Put(rec *catalog.Record) error {
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
+	return ix.bi.Index(rec.Key(), document(rec))
+}
+
+// PutBatch indexes many records in one bleve batch, which is much cheaper
+// per record than Put; reindexing feeds it a few hundred at a time.
+func (ix *Index) PutBatch(recs []*catalog.Record) error {
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
+	b := ix.bi.NewBatch()
+	for _, rec := range recs {
+		if err := b.Index(rec.Key(), document(rec)); err != nil {
+			return fmt.Errorf("search: %s: %w", rec.Key(), err)
+		}
+	}
+	return ix.bi.Batch(b)
+}
+
+// Delete removes the record indexed under key (repository@digest); a key
+// that is not indexed is not an error.
+func (ix *Index) Delete(key string) error {
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
+	return ix.bi.Delete(key)
+}
+
+// Reset drops every document, for a full reindex. Searches wait for it.
+func (ix *Index) Reset() error {
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	if err := ix.bi.Close(); err != nil {
+		return err
+	}
+	if err := os.RemoveAll(ix.dir); err != nil {
+		return err
+	}
+	bi, err := newBleve(ix.dir)
+	if err != nil {
+		return err
+	}
+	ix.bi = bi
+	return nil
+}
+
+// Count is the number of indexed records.
+func (ix *Index) Count() (int, error) {
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
+	n, err := ix.bi.DocCount()
+	return int(n), err
+}
+
+// terms implements dictionary on bleve's term dictionary. The caller holds
+// ix.mu.
+func (ix *Index) terms(field, prefix string) ([]string, error) {
+	fd, err := ix.bi.FieldDictPrefix(field, []byte(prefix))
+	if err != nil {
+		return nil, err
+	}
+	defer fd.Close()
+	var out []string
+	for {
+		e, err := fd.Next()
+		if err != nil || e == nil {
+			return out, err
+		}
+		out = append(out, e.Term)
+	}
+}
