@@ -100,8 +100,14 @@ func (s *scanner) whiteout(w oci.Whiteout) {
 	}
 }
 
+// problem records a non-fatal error, prefixed with its path unless the
+// error names it already (an *oci.LimitError for a file does).
 func (s *scanner) problem(p string, err error) {
-	s.problems = append(s.problems, fmt.Sprintf("%s: %v", p, err))
+	msg := err.Error()
+	if !strings.HasPrefix(msg, p+": ") {
+		msg = p + ": " + msg
+	}
+	s.problems = append(s.problems, msg)
 }
 
 func (s *scanner) facts() LayerFacts {

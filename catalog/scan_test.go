@@ -11,9 +11,9 @@ import (
 	"strings"
 	"testing"
 
+	v1 "github.com/opencontainers/image-spec/specs-go/v1"
 	"github.com/oyster-registry/oyster/catalog/pkgdb"
 	"github.com/oyster-registry/oyster/oci"
-	v1 "github.com/opencontainers/image-spec/specs-go/v1"
 )
 
 const sitePackages = "opt/conda/lib/python3.11/site-packages/"

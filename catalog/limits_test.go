@@ -1,0 +1,158 @@
+package catalog
+
+import (
+	"archive/tar"
+	"bytes"
+	"compress/gzip"
+	"errors"
+	"io"
+	"reflect"
+	"runtime"
+	"strings"
+	"testing"
+
+	"github.com/klauspost/compress/zstd"
+	"github.com/oyster-registry/oyster/oci"
+)
+
+type zeros struct{}
+
+func (zeros) Read(p []byte) (int, error) {
+	clear(p)
+	return len(p), nil
+}
+
+// streamLayer writes a tar stream on the fly (through a pipe), so a test can
+// hold a file of hundreds of MiB without allocating it.
+func streamLayer(write func(tw *tar.Writer) error) io.Reader {
+	pr, pw := io.Pipe()
+	go func() {
+		tw := tar.NewWriter(pw)
+		err := write(tw)
+		if err == nil {
+			err = tw.Close()
+		}
+		pw.CloseWithError(err)
+	}()
+	return pr
+}
+
+func writeFile(tw *tar.Writer, name string, size int64, content io.Reader) error {
+	if err := tw.WriteHeader(&tar.Header{Name: name, Typeflag: tar.TypeReg, Size: size, Mode: 0o644}); err != nil {
+		return err
+	}
+	_, err := io.CopyN(tw, content, size)
+	return err
+}
+
+// A 200 MB METADATA (a description gone wrong) is reported and skipped; the
+// files after it in the same layer are still read.
+func TestScanLayerHugeMetadata(t *testing.T) {
+	const huge = 200 << 20
+	layer := streamLayer(func(tw *tar.Writer) error {
+		body := io.MultiReader(strings.NewReader("Metadata-Version: 2.1\nName: huge\nVersion: 1.0\n\n"), zeros{})
+		if err := writeFile(tw, sitePackages+"huge-1.0.dist-info/METADATA", huge, body); err != nil {
+			return err
+		}
+		return writeFile(tw, sitePackages+"numpy-1.26.4.dist-info/METADATA", int64(len(numpyMetadata)), strings.NewReader(numpyMetadata))
+	})
+	before := totalAlloc()
+	f, err := ScanLayer(layer, "", oci.Limits{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := pkgKeys(Merge([]LayerFacts{f}).Packages); !reflect.DeepEqual(got, []string{"python numpy 1.26.4"}) {
+		t.Errorf("packages = %q", got)
+	}
+	want := sitePackages + "huge-1.0.dist-info/METADATA: file exceeds the limit of 67108864 file bytes (tar header claims 209715200 bytes)"
+	if !reflect.DeepEqual(f.Problems, []string{want}) {
+		t.Errorf("problems = %q, want %q", f.Problems, want)
+	}
+	if grew := totalAlloc() - before; grew > 32<<20 {
+		t.Errorf("allocated %d MiB scanning past a 200 MiB file", grew>>20)
+	}
+}
+
+func TestScanLayerAbsurdHeader(t *testing.T) {
+	var buf bytes.Buffer
+	tw := tar.NewWriter(&buf)
+	if err := tw.WriteHeader(&tar.Header{Name: "var/lib/dpkg/status", Typeflag: tar.TypeReg, Size: 1 << 50}); err != nil {
+		t.Fatal(err)
+	}
+	buf.WriteString("Package: x\n") // no body, no trailer
+	_, err := ScanLayer(&buf, "", oci.Limits{})
+	var le *oci.LimitError
+	if !errors.As(err, &le) || le.Limit != oci.LimitLayerBytes || le.Claimed != 1<<50 {
+		t.Fatalf("err = %v, want a layer-bytes LimitError claiming 2^50", err)
+	}
+}
+
+// Bombs: a small blob whose tar stream holds a stream of tiny files adding
+// up to far more than the limit, so the stop comes from the decompressed
+// byte count rather than from any one header.
+func TestScanLayerBombs(t *testing.T) {
+	const limit = 2 << 20
+	raw := manySmallFiles(t, 24<<20)
+	compressors := map[string]func([]byte) []byte{
+		"gzip": func(b []byte) []byte {
+			var out bytes.Buffer
+			zw := gzip.NewWriter(&out)
+			zw.Write(b)
+			zw.Close()
+			return out.Bytes()
+		},
+		"zstd": func(b []byte) []byte {
+			zw, _ := zstd.NewWriter(nil)
+			return zw.EncodeAll(b, nil)
+		},
+	}
+	for name, compress := range compressors {
+		t.Run(name, func(t *testing.T) {
+			blob := compress(raw)
+			if len(blob) > 1<<20 {
+				t.Fatalf("%s bomb is %d bytes", name, len(blob))
+			}
+			before := totalAlloc()
+			f, err := ScanLayer(bytes.NewReader(blob), "", oci.Limits{MaxLayerBytes: limit})
+			var le *oci.LimitError
+			if !errors.As(err, &le) || le.Limit != oci.LimitLayerBytes || le.Claimed != 0 {
+				t.Fatalf("err = %v, want a LimitError from the decompressed byte count", err)
+			}
+			if len(f.Findings) == 0 {
+				t.Error("the facts read before the limit were dropped")
+			}
+			if grew := totalAlloc() - before; grew > 48<<20 {
+				t.Errorf("allocated %d MiB on a bomb capped at %d MiB", grew>>20, limit>>20)
+			}
+		})
+	}
+}
+
+// manySmallFiles is a tar of conda-meta records totalling about size bytes.
+func manySmallFiles(t *testing.T, size int) []byte {
+	var buf bytes.Buffer
+	tw := tar.NewWriter(&buf)
+	record := []byte(condaNumpy)
+	for i := 0; buf.Len() < size; i++ {
+		name := "opt/conda/conda-meta/numpy-1.26.4-" + strings.Repeat("0", i%7) + ".json"
+		if err := writeFile(tw, name, int64(len(record)), bytes.NewReader(record)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tw.Close()
+	return buf.Bytes()
+}
+
+func TestScanLayerEntryLimit(t *testing.T) {
+	_, err := ScanLayer(bytes.NewReader(tarLayer(t, dir("a/"), dir("b/"), dir("c/"))), "", oci.Limits{MaxEntries: 2})
+	var le *oci.LimitError
+	if !errors.As(err, &le) || le.Limit != oci.LimitEntries {
+		t.Fatalf("err = %v, want an entries LimitError", err)
+	}
+}
+
+func totalAlloc() uint64 {
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	return m.TotalAlloc
+}
