@@ -392,5 +392,22 @@ func (ix *Indexer) indexAll(ctx context.Context, keys map[string]bool, progress 
 			ix.log.Warn("indexing", "key", rec.Key(), "error", err)
 		}
 	}
+	if progress != nil && len(sorted) == 0 {
+		progress(0, 0)
+	}
+	ix.drain(ctx)
 	return nil
+}
+
+// drain works the queue until it is empty, for callers that need the
+// follow-up work (tags, relations) done before they return.
+func (ix *Indexer) drain(ctx context.Context) {
+	for ctx.Err() == nil {
+		t, ok := ix.q.pop()
+		if !ok {
+			return
+		}
+		ix.process(ctx, t)
+		ix.q.done()
+	}
 }

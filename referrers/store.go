@@ -51,6 +51,9 @@ func Open(path string) (*Store, error) {
 	}
 	db, err := bolt.Open(path, 0o644, &bolt.Options{Timeout: 5 * time.Second})
 	if err != nil {
+		if errors.Is(err, bolt.ErrTimeout) {
+			return nil, fmt.Errorf("referrers index %s is locked: is a registry already running on this data directory?", path)
+		}
 		return nil, fmt.Errorf("opening referrers index %s: %w", path, err)
 	}
 	err = db.Update(func(tx *bolt.Tx) error {

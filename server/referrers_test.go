@@ -11,13 +11,16 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/oyster-registry/oyster/config"
 	"github.com/oyster-registry/oyster/server"
 )
 
 // The referrers index is derived data: deleting it and restarting rebuilds
 // it from the manifests in storage.
 func TestReferrersIndexRebuiltWhenMissing(t *testing.T) {
-	ts, cfg := startServer(t, nil)
+	// The first server stays open (it is closed at cleanup), so the
+	// catalog, whose store it holds, is off for this test.
+	ts, cfg := startServer(t, func(c *config.Config) { c.Catalog.Enabled = false })
 	subject := imageManifest(t, ts.URL, "rebuild/repo")
 	if r := do(t, http.MethodPut, ts.URL+"/v2/rebuild/repo/manifests/v1", subject, "Content-Type", "application/vnd.oci.image.manifest.v1+json"); r.status != 201 {
 		t.Fatalf("push subject: %d %s", r.status, r.body)

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/oyster-registry/oyster/config"
+	"github.com/oyster-registry/oyster/progress"
 	"github.com/oyster-registry/oyster/server"
 )
 
@@ -21,6 +22,7 @@ const usage = `usage: registry [serve] [flags]
 
 Subcommands:
   serve        run the registry (the default)
+  reindex      rebuild the catalog from storage (stop the registry first)
   env          list the environment variables that override configuration
   healthcheck  exit 0 when the registry at --url answers /healthz with 200
 
@@ -47,6 +49,8 @@ func run(ctx context.Context, args, environ []string, stdout, stderr io.Writer) 
 			fmt.Fprintln(stdout, k)
 		}
 		return nil
+	case "reindex":
+		return reindex(ctx, args, environ, stderr)
 	case "healthcheck":
 		return healthcheck(ctx, args, stderr)
 	default:
@@ -81,19 +85,21 @@ func healthcheck(ctx context.Context, args []string, stderr io.Writer) error {
 	return nil
 }
 
-func serve(ctx context.Context, args, environ []string, stderr io.Writer) error {
-	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+// loadConfig parses the flags every process-running subcommand shares and
+// returns the configuration: defaults, file, environment, then flags.
+func loadConfig(name string, args, environ []string, stderr io.Writer) (config.Config, error) {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() { fmt.Fprint(stderr, usage); fs.PrintDefaults() }
 	configFile := fs.String("config", "", "YAML configuration file (see config.example.yml)")
 	addr := fs.String("addr", "", "listen address (default localhost:5000)")
 	data := fs.String("data", "", "data directory (default ./data)")
 	if err := fs.Parse(args); err != nil {
-		return err
+		return config.Config{}, err
 	}
 	cfg, err := config.Load(*configFile, environ)
 	if err != nil {
-		return err
+		return cfg, err
 	}
 	if *addr != "" {
 		cfg.Addr = *addr
@@ -101,7 +107,12 @@ func serve(ctx context.Context, args, environ []string, stderr io.Writer) error 
 	if *data != "" {
 		cfg.Data = *data
 	}
-	if err := cfg.Validate(); err != nil {
+	return cfg, cfg.Validate()
+}
+
+func serve(ctx context.Context, args, environ []string, stderr io.Writer) error {
+	cfg, err := loadConfig("serve", args, environ, stderr)
+	if err != nil {
 		return err
 	}
 	log := server.NewLogger(stderr, cfg.Log.Level, cfg.Log.Format)
@@ -113,4 +124,23 @@ func serve(ctx context.Context, args, environ []string, stderr io.Writer) error 
 	}
 	defer srv.Close()
 	return srv.ListenAndServe(ctx, nil)
+}
+
+// reindex rebuilds the catalog's records and search index from storage,
+// showing progress.
+func reindex(ctx context.Context, args, environ []string, stderr io.Writer) error {
+	cfg, err := loadConfig("reindex", args, environ, stderr)
+	if err != nil {
+		return err
+	}
+	log := server.NewLogger(stderr, "warn", cfg.Log.Format)
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	srv, err := server.New(ctx, cfg, server.Options{Logger: log})
+	if err != nil {
+		return err
+	}
+	defer srv.Close()
+	bar := progress.New(stderr, "reindex")
+	return srv.Reindex(ctx, bar.Update)
 }
