@@ -1,10 +1,10 @@
 package catalog
 
 import (
+	"bytes"
 	"reflect"
 	"testing"
 
-	"bytes"
 	"github.com/oyster-registry/oyster/catalog/pkgdb"
 	"github.com/oyster-registry/oyster/oci"
 )
