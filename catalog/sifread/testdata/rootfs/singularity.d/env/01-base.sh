@@ -1,0 +1,6 @@
+#!/bin/sh
+# 
+# Copyright (c) Contributors to the Apptainer project, established as
+#   Apptainer a Series of LF Projects LLC.
+#
+
