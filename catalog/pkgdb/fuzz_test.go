@@ -57,7 +57,7 @@ func FuzzCondaMeta(f *testing.F) {
 	})
 }
 
-// FuzzRPMDB drives the Berkeley DB and SQLite readers and the header parser
+// FuzzRPMDB drives the Berkeley DB, SQLite and NDB readers and the header parser
 // directly, without the temporary file, since they are where an untrusted
 // binary format meets offsets and lengths.
 func FuzzRPMDB(f *testing.F) {
@@ -68,6 +68,7 @@ func FuzzRPMDB(f *testing.F) {
 		}
 		f.Add(data)
 	}
+	f.Add(testNDB(f))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		blobs, _ := rpmHeaderBlobs(bytes.NewReader(data), int64(len(data)))
 		for _, b := range blobs {

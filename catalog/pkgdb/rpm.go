@@ -9,15 +9,15 @@ import (
 	"os"
 )
 
-// ErrUnsupportedRPMDB marks an rpm database in a format this package cannot
-// read (NDB, SUSE's Packages.db), so that callers can tell it from damage.
+// ErrUnsupportedRPMDB marks a file that is not an rpm database this package
+// can read, so that callers can tell it from a damaged one.
 var ErrUnsupportedRPMDB = errors.New("unsupported rpm database format")
 
 // ParseRPMDB reads an installed-package database of rpm: Berkeley DB
-// "Packages" (RHEL/CentOS up to 8, Amazon Linux 2) or SQLite "rpmdb.sqlite"
-// (RHEL 9, Fedora 33+). Both need random access, so the stream is first
-// copied to a temporary file, at most MaxDatabaseBytes, which is removed
-// before returning. The readers are this package's own, bounds-checked and
+// "Packages" (RHEL/CentOS up to 8, Amazon Linux 2), SQLite "rpmdb.sqlite"
+// (RHEL 9, Fedora 33+) or NDB "Packages.db" (SUSE). All need random
+// access, so the stream is first copied to a temporary file, at most
+// MaxDatabaseBytes, which is removed before returning. The readers are this package's own, bounds-checked and
 // single-goroutine, because the database comes from an untrusted image: a
 // corrupt page must give an error, never a panic, a hang or a leak.
 // gpg-pubkey entries (imported signing keys, not software) are left out.
@@ -73,7 +73,7 @@ func rpmHeaderBlobs(f io.ReaderAt, size int64) ([][]byte, error) {
 	case binary.BigEndian.Uint32(head[12:]) == bdbHashMagic:
 		return bdbValues(f, size, binary.BigEndian)
 	case bytes.Equal(head[:4], []byte("RpmP")):
-		return nil, fmt.Errorf("%w: NDB (Packages.db)", ErrUnsupportedRPMDB)
+		return ndbValues(f, size)
 	}
 	return nil, fmt.Errorf("%w: unknown magic % x", ErrUnsupportedRPMDB, head[:])
 }

@@ -2,11 +2,13 @@ package pkgdb
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"os"
 	"path/filepath"
 	"reflect"
 	"sort"
+	"strings"
 	"testing"
 )
 
@@ -66,13 +68,8 @@ func TestParseRPMDBSQLiteMultiPage(t *testing.T) {
 }
 
 func TestParseRPMDBUnsupported(t *testing.T) {
-	for name, data := range map[string][]byte{
-		"ndb":     append([]byte("RpmP"), make([]byte, 60)...),
-		"unknown": bytes.Repeat([]byte{0xAB}, 64),
-	} {
-		if _, err := ParseRPMDB(bytes.NewReader(data), "x"); !errors.Is(err, ErrUnsupportedRPMDB) {
-			t.Errorf("%s: err = %v, want ErrUnsupportedRPMDB", name, err)
-		}
+	if _, err := ParseRPMDB(bytes.NewReader(bytes.Repeat([]byte{0xAB}, 64)), "x"); !errors.Is(err, ErrUnsupportedRPMDB) {
+		t.Errorf("unknown magic: err = %v, want ErrUnsupportedRPMDB", err)
 	}
 	if _, err := ParseRPMDB(bytes.NewReader([]byte("short")), "x"); err == nil {
 		t.Error("a 5-byte database parsed")
@@ -113,4 +110,71 @@ func TestParseRPMHeaderBounds(t *testing.T) {
 			t.Errorf("header % x parsed", blob)
 		}
 	}
+}
+
+// buildNDB lays header blobs out as rpm's NDB backend does: header, one
+// slot page, then each blob (head, data, 12-byte tail) in 16-byte blocks.
+// Debian's rpm cannot write NDB, so the file is built here from the real
+// headers of rpmdb.sqlite.
+func buildNDB(t testing.TB, blobs [][]byte) []byte {
+	t.Helper()
+	le := binary.LittleEndian
+	db := make([]byte, ndbSlotPageSize)
+	copy(db, "RpmP")
+	le.PutUint32(db[8:], 1)  // generation
+	le.PutUint32(db[12:], 1) // slot pages
+	le.PutUint32(db[16:], uint32(len(blobs)+1))
+	for off := ndbHeaderLen; off < ndbSlotPageSize; off += ndbSlotLen {
+		copy(db[off:], ndbSlotMagic)
+	}
+	for i, b := range blobs {
+		head := make([]byte, ndbBlobHeadLen)
+		copy(head, ndbBlobMagic)
+		le.PutUint32(head[4:], uint32(i+1))
+		le.PutUint32(head[8:], 1)
+		le.PutUint32(head[12:], uint32(len(b)))
+		blob := append(append(head, b...), make([]byte, 12)...)
+		blocks := (len(blob) + ndbBlockLen - 1) / ndbBlockLen
+		slot := db[ndbHeaderLen+i*ndbSlotLen:]
+		le.PutUint32(slot[4:], uint32(i+1))
+		le.PutUint32(slot[8:], uint32(len(db)/ndbBlockLen))
+		le.PutUint32(slot[12:], uint32(blocks))
+		db = append(db, blob...)
+		db = append(db, make([]byte, blocks*ndbBlockLen-len(blob))...)
+	}
+	return db
+}
+
+func TestParseRPMDBNDB(t *testing.T) {
+	ndb := testNDB(t)
+	pkgs, err := ParseRPMDB(bytes.NewReader(ndb), "usr/lib/sysimage/rpm/Packages.db")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(pkgs) != 2 || pkgs[0].Name != "hello-oyster" || pkgs[1].Version != "0.9~rc1-1" {
+		t.Errorf("packages = %+v", pkgs)
+	}
+	bad := bytes.Clone(ndb)
+	copy(bad[ndbSlotPageSize:], "XXXX") // first blob's magic
+	pkgs, err = ParseRPMDB(bytes.NewReader(bad), "p")
+	if len(pkgs) != 1 || err == nil || !strings.Contains(err.Error(), "ndb package 1: corrupt blob head") {
+		t.Errorf("damaged blob: %+v, %v", pkgs, err)
+	}
+	for _, hdr := range [][]byte{append([]byte("RpmP"), make([]byte, 60)...), append([]byte("RpmP\x01"), make([]byte, 60)...)} {
+		if _, err := ParseRPMDB(bytes.NewReader(hdr), "p"); err == nil {
+			t.Errorf("ndb header % x parsed", hdr[:8])
+		}
+	}
+}
+
+func testNDB(t testing.TB) []byte {
+	sqlite, err := testdataRPM("rpmdb.sqlite")
+	if err != nil {
+		t.Fatal(err)
+	}
+	blobs, err := sqliteTableBlobs(bytes.NewReader(sqlite), int64(len(sqlite)), "Packages")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return buildNDB(t, blobs)
 }
