@@ -37,24 +37,23 @@ var (
 	magicZstd = []byte{0x28, 0xb5, 0x2f, 0xfd}
 )
 
-// LayerCompression says what encoding a layer media type declares. ok is
-// false for media types that do not carry a tar layer. The empty media type
-// is accepted (ok, CompressionNone) so that callers without a descriptor can
-// still rely on magic-byte detection.
-func LayerCompression(mediaType string) (c Compression, ok bool) {
+// IsLayerMediaType reports whether a blob of this media type is a tar
+// layer (plain, gzip or zstd; OCI or Docker; distributable or not). The empty
+// media type counts, so that callers without a descriptor can still rely on
+// magic-byte detection.
+func IsLayerMediaType(mediaType string) bool {
 	switch mediaType {
-	case "", v1.MediaTypeImageLayer, v1.MediaTypeImageLayerNonDistributable, //nolint:staticcheck // still seen in the wild
-		"application/vnd.docker.image.rootfs.diff.tar":
-		return CompressionNone, true
-	case v1.MediaTypeImageLayerGzip, v1.MediaTypeImageLayerNonDistributableGzip, //nolint:staticcheck
+	case "", v1.MediaTypeImageLayer, v1.MediaTypeImageLayerGzip, v1.MediaTypeImageLayerZstd,
+		v1.MediaTypeImageLayerNonDistributable,     //nolint:staticcheck // still seen in the wild
+		v1.MediaTypeImageLayerNonDistributableGzip, //nolint:staticcheck
+		v1.MediaTypeImageLayerNonDistributableZstd, //nolint:staticcheck
+		"application/vnd.docker.image.rootfs.diff.tar",
 		"application/vnd.docker.image.rootfs.diff.tar.gzip",
+		"application/vnd.docker.image.rootfs.diff.tar.zstd",
 		"application/vnd.docker.image.rootfs.foreign.diff.tar.gzip":
-		return CompressionGzip, true
-	case v1.MediaTypeImageLayerZstd, v1.MediaTypeImageLayerNonDistributableZstd, //nolint:staticcheck
-		"application/vnd.docker.image.rootfs.diff.tar.zstd":
-		return CompressionZstd, true
+		return true
 	}
-	return "", false
+	return false
 }
 
 // OpenLayer returns the tar stream inside a layer blob. The encoding is taken
@@ -63,7 +62,7 @@ func LayerCompression(mediaType string) (c Compression, ok bool) {
 // blob is a layer at all. The decompressed stream is capped at
 // limits.MaxLayerBytes so that a compression bomb ends in a *LimitError.
 func OpenLayer(blob io.Reader, mediaType string, limits Limits) (io.ReadCloser, Compression, error) {
-	if _, ok := LayerCompression(mediaType); !ok {
+	if !IsLayerMediaType(mediaType) {
 		return nil, "", fmt.Errorf("%w: media type %q", ErrNotLayer, mediaType)
 	}
 	br := bufio.NewReader(blob)

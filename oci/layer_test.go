@@ -353,3 +353,15 @@ func TestCappedReaderExactLimit(t *testing.T) {
 		t.Fatalf("a stream exactly at the limit: %d bytes, err %v", len(got), err)
 	}
 }
+
+func TestIsLayerMediaType(t *testing.T) {
+	for mt, want := range map[string]bool{
+		"": true, v1.MediaTypeImageLayerZstd: true, "application/vnd.docker.image.rootfs.diff.tar.gzip": true,
+		v1.MediaTypeImageLayerNonDistributableGzip: true, //nolint:staticcheck
+		MediaTypeSIFLayer:                          false, v1.MediaTypeImageConfig: false, "application/vnd.cncf.helm.chart.content.v1.tar+gzip": false,
+	} {
+		if got := IsLayerMediaType(mt); got != want {
+			t.Errorf("IsLayerMediaType(%q) = %v, want %v", mt, got, want)
+		}
+	}
+}
