@@ -150,14 +150,15 @@ func parseFinding(kind Kind, p string, r io.Reader) (Finding, error) {
 	return f, err
 }
 
-// parseOne reads the formats that describe a single package.
+// onePackageParsers read the formats that describe a single package.
+var onePackageParsers = map[Kind]func(io.Reader, string) (pkgdb.Package, error){
+	KindPython: pkgdb.ParsePythonMetadata,
+	KindConda:  pkgdb.ParseCondaMeta,
+	KindR:      pkgdb.ParseRDescription,
+}
+
 func parseOne(kind Kind, p string, r io.Reader) ([]pkgdb.Package, error) {
-	parse := map[Kind]func(io.Reader, string) (pkgdb.Package, error){
-		KindPython: pkgdb.ParsePythonMetadata,
-		KindConda:  pkgdb.ParseCondaMeta,
-		KindR:      pkgdb.ParseRDescription,
-	}[kind]
-	pkg, err := parse(r, p)
+	pkg, err := onePackageParsers[kind](r, p)
 	if err != nil {
 		return nil, err
 	}
