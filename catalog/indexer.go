@@ -170,7 +170,7 @@ func (ix *Indexer) RebuildSearch() error {
 		return err
 	}
 	err := ix.store.Records("", func(rec *Record) error {
-		if ix.hiddenChild(rec) {
+		if hidden(rec) {
 			return nil
 		}
 		batch = append(batch, rec)
@@ -185,38 +185,25 @@ func (ix *Indexer) RebuildSearch() error {
 	return flush()
 }
 
-// hiddenChild reports whether rec is an untagged image that only exists as
-// part of an index: its index is the search result, not it.
-func (ix *Indexer) hiddenChild(rec *Record) bool {
-	if len(rec.Tags) > 0 {
-		return false
-	}
-	parents, err := ix.store.Parents(rec.Repository, rec.Digest)
-	return err == nil && len(parents) > 0
-}
+// hidden reports whether rec stays out of search results: untagged
+// manifests are index children, referrers (shown on their subject's page)
+// or images a newer push of their tag replaced; the API still serves them.
+func hidden(rec *Record) bool { return len(rec.Tags) == 0 }
 
-// save stores rec and makes it findable, unless it is a hidden child.
+// save stores rec and makes it findable, unless it is hidden.
 func (ix *Indexer) save(rec *Record) error {
 	if err := ix.store.PutRecord(rec); err != nil {
 		return err
 	}
-	if ix.hiddenChild(rec) {
+	if hidden(rec) {
 		return ix.search.Delete(rec.Key())
 	}
 	return ix.search.Put(rec)
 }
 
-// relink updates what depends on rec: index membership, its subject's
-// referrer list, and images built on it.
+// relink updates what depends on rec: its subject's referrer list, and
+// images built on it.
 func (ix *Indexer) relink(ctx context.Context, rec *Record) {
-	for _, c := range rec.Children {
-		if err := ix.store.SetParent(rec.Repository, c.Digest, rec.Digest, true); err != nil {
-			ix.log.Warn("recording index membership", "error", err)
-		}
-		if child, _ := ix.store.Record(rec.Repository + "@" + c.Digest); child != nil && len(child.Tags) == 0 {
-			_ = ix.search.Delete(child.Key())
-		}
-	}
 	if rec.Subject != "" {
 		ref := Referrer{Digest: rec.Digest, ArtifactType: referrerType(rec), MediaType: rec.MediaType}
 		if err := ix.store.SetReferrer(rec.Repository, rec.Subject, ref); err == nil {
@@ -254,10 +241,6 @@ func referrerType(rec *Record) string {
 func (ix *Indexer) remove(_ context.Context, old *Record) error {
 	if old == nil {
 		return nil
-	}
-	for _, c := range old.Children {
-		_ = ix.store.SetParent(old.Repository, c.Digest, old.Digest, false)
-		ix.q.push(task{Repo: old.Repository, Digest: c.Digest})
 	}
 	if old.Subject != "" {
 		_ = ix.store.DeleteReferrer(old.Repository, old.Subject, old.Digest)

@@ -22,9 +22,8 @@ var (
 	bucketChains   = []byte("chains")   // chain hash \0 repo@digest: images whose layers are exactly that chain
 	bucketPrefixes = []byte("prefixes") // chain hash \0 repo@digest: images whose layers start with that chain
 	bucketSubjects = []byte("subjects") // repo \0 subject \0 referrer → Referrer
-	bucketParents  = []byte("parents")  // repo \0 child \0 index digest: index membership
 	bucketPulls    = []byte("pulls")    // repo@digest → pull count
-	allBuckets     = [][]byte{bucketRecords, bucketLayers, bucketChains, bucketPrefixes, bucketSubjects, bucketParents, bucketPulls}
+	allBuckets     = [][]byte{bucketRecords, bucketLayers, bucketChains, bucketPrefixes, bucketSubjects, bucketPulls}
 )
 
 // layerCacheVersion prefixes cached layer facts; bump it when ScanLayer
@@ -295,27 +294,6 @@ func (s *Store) Referrers(repo, subject string) ([]Referrer, error) {
 			}
 			out = append(out, r)
 		}
-		return nil
-	})
-	return out, err
-}
-
-// SetParent records (or, with member false, forgets) that index in repo
-// lists child.
-func (s *Store) SetParent(repo, child, index string, member bool) error {
-	return s.db.Update(func(tx *bolt.Tx) error {
-		if member {
-			return tx.Bucket(bucketParents).Put(join(repo, child, index), nil)
-		}
-		return tx.Bucket(bucketParents).Delete(join(repo, child, index))
-	})
-}
-
-// Parents lists the indexes in repo that list child.
-func (s *Store) Parents(repo, child string) ([]string, error) {
-	var out []string
-	err := s.db.View(func(tx *bolt.Tx) error {
-		out = keysWithPrefix(tx, bucketParents, repo+"\x00"+child)
 		return nil
 	})
 	return out, err
