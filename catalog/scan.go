@@ -100,14 +100,16 @@ func (s *scanner) whiteout(w oci.Whiteout) {
 	}
 }
 
-// problem records a non-fatal error, prefixed with its path unless the
-// error names it already (an *oci.LimitError for a file does).
+// problem records a non-fatal error, one entry per line of it (a parser
+// joins the errors of several bad stanzas), each prefixed with its path
+// unless it names it already (an *oci.LimitError for a file does).
 func (s *scanner) problem(p string, err error) {
-	msg := err.Error()
-	if !strings.HasPrefix(msg, p+": ") {
-		msg = p + ": " + msg
+	for _, msg := range strings.Split(err.Error(), "\n") {
+		if !strings.HasPrefix(msg, p+": ") {
+			msg = p + ": " + msg
+		}
+		s.problems = append(s.problems, msg)
 	}
-	s.problems = append(s.problems, msg)
 }
 
 func (s *scanner) facts() LayerFacts {

@@ -284,7 +284,7 @@ func TestScanLayerHardlink(t *testing.T) {
 
 func TestScanLayerMalformedFiles(t *testing.T) {
 	f, err := ScanLayer(bytes.NewReader(tarLayer(t,
-		file("var/lib/dpkg/status", "Package: ok\nVersion: 1.0\nStatus: install ok installed\n\ngarbage without colon\n\nPackage: ok2\nVersion: 2\n"),
+		file("var/lib/dpkg/status", "Package: ok\nVersion: 1.0\nStatus: install ok installed\n\ngarbage without colon\n\nPackage: ok2\nVersion: 2\n\nVersion: 3\n"),
 		file("opt/conda/conda-meta/broken-1-0.json", "{\"name\": \"broken\", "),
 		file("usr/lib/python3/dist-packages/x-1.dist-info/METADATA", "\x00\x01\x02"),
 		file("usr/local/cuda/version.json", "{}"),
@@ -298,6 +298,7 @@ func TestScanLayerMalformedFiles(t *testing.T) {
 	}
 	wantProblems := []string{
 		`var/lib/dpkg/status: line 5: expected "Field: value", got "garbage without colon"`,
+		"var/lib/dpkg/status: line 10: stanza without Package and Version",
 		"opt/conda/conda-meta/broken-1-0.json: conda-meta record: unexpected EOF",
 		"usr/lib/python3/dist-packages/x-1.dist-info/METADATA: line 1: expected",
 		"usr/local/cuda/version.json: no cuda.version",
