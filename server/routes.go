@@ -28,8 +28,10 @@ func (s *Server) routes() http.Handler {
 		site := web.New(web.Options{Store: s.catalog.store, Search: s.catalog.search, Log: s.log})
 		mux.Handle("/api/", site)
 		mux.Handle("GET /v1/search", site)
+		mux.Handle("/", site)
+	} else {
+		mux.HandleFunc("/", s.home)
 	}
-	mux.HandleFunc("/", s.home)
 	return instrument(rejectTraversal(rejectBadReferences(limitManifestBody(mux))))
 }
 
