@@ -35,8 +35,18 @@ type junitSuites struct {
 // with every switch on against a fresh registry. The goal is no failures at
 // all (the reference distribution v3.1.2 fails 91 of these).
 func TestConformance(t *testing.T) {
+	runConformance(t, startRegistry(t, ""))
+}
+
+// TestConformanceS3 runs the suite against a registry whose storage is an
+// S3-compatible object store (versitygw over a local directory).
+func TestConformanceS3(t *testing.T) {
+	runConformance(t, startRegistry(t, "", startS3(t)...))
+}
+
+func runConformance(t *testing.T, reg *registryProc) {
+	t.Helper()
 	suite := requireTool(t, "conformance")
-	reg := startRegistry(t, "")
 	results := t.TempDir()
 	cmd := exec.Command(suite)
 	cmd.Dir = results
