@@ -52,6 +52,32 @@ func (rd *reader) object(d sif.Descriptor) {
 		}
 	case sif.DataPartition:
 		rd.partition(d)
+	case sif.DataSBOM:
+		rd.sbom(d)
+	}
+}
+
+// sbomTypes give SIF SBOM formats the media types they have as OCI
+// referrers; the others get a type named after the format.
+var sbomTypes = map[sif.SBOMFormat]string{
+	sif.SBOMFormatCycloneDXJSON: "application/vnd.cyclonedx+json",
+	sif.SBOMFormatCycloneDXXML:  "application/vnd.cyclonedx+xml",
+	sif.SBOMFormatSPDXJSON:      "application/spdx+json",
+	sif.SBOMFormatSPDXTagValue:  "text/spdx",
+}
+
+func (rd *reader) sbom(d sif.Descriptor) {
+	f, err := d.SBOMMetadata()
+	if err != nil || f.String() == "unknown" {
+		rd.problem("SBOM object %d: unknown format %d (%v)", d.ID(), f, err)
+		return
+	}
+	mediaType, ok := sbomTypes[f]
+	if !ok {
+		mediaType = "application/vnd.sylabs.sif.sbom." + f.String()
+	}
+	if b, ok := rd.read(d); ok {
+		rd.info.SBOMs = append(rd.info.SBOMs, SBOM{MediaType: mediaType, Data: b})
 	}
 }
 

@@ -53,6 +53,9 @@ type Info struct {
 	Config Config
 	// Created is when the file was made; zero for deterministic SIFs.
 	Created time.Time
+	// SBOMs are bills of materials stored in the file itself, for
+	// sbom.Parse.
+	SBOMs []SBOM
 	// Root is the primary system partition, nil if there is none that can
 	// be read. It reads from the io.ReaderAt given to Read, lazily: scan it
 	// with catalog.ScanFS before releasing that.
@@ -70,6 +73,12 @@ type Config struct {
 	WorkingDir   string
 	User         string
 	ExposedPorts []string
+}
+
+// SBOM is an SBOM object of the file with the media type of its format.
+type SBOM struct {
+	MediaType string
+	Data      []byte
 }
 
 // Read reads the SIF file held in the first size bytes of r. It fails only

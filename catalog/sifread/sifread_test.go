@@ -17,6 +17,7 @@ import (
 	"github.com/sylabs/sif/v2/pkg/sif"
 
 	"github.com/oyster-registry/oyster/catalog"
+	"github.com/oyster-registry/oyster/catalog/sbom"
 	"github.com/oyster-registry/oyster/catalog/sifread"
 	"github.com/oyster-registry/oyster/oci"
 )
@@ -312,5 +313,22 @@ func must(t testing.TB, err error) {
 	t.Helper()
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestEmbeddedSBOM reads an SBOM object of the SIF and parses it as the
+// indexer would.
+func TestEmbeddedSBOM(t *testing.T) {
+	doc := `{"spdxVersion":"SPDX-2.3","packages":[{"name":"numpy","versionInfo":"1.26.4",` +
+		`"externalRefs":[{"referenceType":"purl","referenceLocator":"pkg:pypi/numpy@1.26.4"}]}]}`
+	b := makeSIF(t, time.Time{}, deffile(),
+		object{typ: sif.DataSBOM, data: []byte(doc), opts: []sif.DescriptorInputOpt{sif.OptSBOMMetadata(sif.SBOMFormatSPDXJSON)}})
+	info := read(t, b, oci.Limits{})
+	if len(info.SBOMs) != 1 || info.SBOMs[0].MediaType != "application/spdx+json" || string(info.SBOMs[0].Data) != doc {
+		t.Fatalf("%+v", info.SBOMs)
+	}
+	pkgs, err := sbom.Parse(info.SBOMs[0].MediaType, bytes.NewReader(info.SBOMs[0].Data), 1<<20)
+	if err != nil || len(pkgs) != 1 || pkgs[0].Name != "numpy" || pkgs[0].Ecosystem != "python" {
+		t.Errorf("%+v, %v", pkgs, err)
 	}
 }
