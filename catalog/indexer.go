@@ -1,7 +1,9 @@
 package catalog
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"log/slog"
 	"sort"
@@ -142,11 +144,24 @@ func (ix *Indexer) syncManifest(ctx context.Context, repo, digest string) (*Reco
 	if old != nil && rec.Updated.IsZero() {
 		rec.Updated = old.Updated
 	}
+	if sameRecord(old, rec) {
+		return rec, nil // nothing changed: no writes
+	}
 	if err := ix.save(rec); err != nil {
 		return nil, err
 	}
 	ix.relink(ctx, rec)
 	return rec, nil
+}
+
+// sameRecord reports whether a freshly built record equals the stored one.
+func sameRecord(old, rec *Record) bool {
+	if old == nil {
+		return false
+	}
+	a, errA := json.Marshal(old)
+	b, errB := json.Marshal(rec)
+	return errA == nil && errB == nil && bytes.Equal(a, b)
 }
 
 func tagsOf(tags map[string]string, digest string) []string {

@@ -40,7 +40,11 @@ func OpenStore(path string) (*Store, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return nil, err
 	}
-	db, err := bolt.Open(path, 0o644, &bolt.Options{Timeout: 5 * time.Second})
+	// NoSync: everything here is derived from registry storage, a process
+	// crash loses nothing (the OS has the pages), and what a power loss
+	// loses the start-up reconcile rebuilds. Syncing would cost every
+	// indexed image a few milliseconds of fsync.
+	db, err := bolt.Open(path, 0o644, &bolt.Options{Timeout: 5 * time.Second, NoSync: true})
 	if err != nil {
 		return nil, fmt.Errorf("opening catalog store %s: %w", path, err)
 	}
