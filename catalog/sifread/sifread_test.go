@@ -45,7 +45,7 @@ func rootfs(t *testing.T) string {
 	return dir
 }
 
-func mksquashfs(t *testing.T, dir string) []byte {
+func mksquashfs(t testing.TB, dir string) []byte {
 	t.Helper()
 	bin, err := exec.LookPath("mksquashfs")
 	if err != nil {
@@ -78,7 +78,7 @@ func partition(fs sif.FSType, data []byte) object {
 }
 
 // makeSIF assembles a SIF as apptainer's SIF assembler does.
-func makeSIF(t *testing.T, created time.Time, objects ...object) []byte {
+func makeSIF(t testing.TB, created time.Time, objects ...object) []byte {
 	t.Helper()
 	var dis []sif.DescriptorInput
 	for _, o := range objects {
