@@ -12,6 +12,10 @@ import (
 // maxLinkHops is how many symlinks one path may go through, as on Linux.
 const maxLinkHops = 40
 
+// maxPathSteps bounds the elements one resolution walks, symlink targets
+// included, so that chains of long targets cannot make one Open costly.
+const maxPathSteps = 4096
+
 // maxDirEntryCount is the most entries one listing header may announce.
 const maxDirEntryCount = 256
 
@@ -129,7 +133,10 @@ var errLoop = fmt.Errorf("%w: directory loop", ErrCorrupt)
 func (f *FS) resolve(name string, follow bool) (node, error) {
 	stack := []node{{ref: f.sb.RootInode, ino: f.root}}
 	parts := splitPath(name)
-	for hops := 0; len(parts) > 0; {
+	for hops, steps := 0, 0; len(parts) > 0; steps++ {
+		if steps > maxPathSteps {
+			return node{}, errors.New("path too long")
+		}
 		p := parts[0]
 		parts = parts[1:]
 		if p == ".." {
