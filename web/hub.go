@@ -22,9 +22,12 @@ import (
 
 // HubCatalog tells the hub endpoints which images a JupyterHub may offer.
 // The registry implements it over the search index and the state store;
-// tests implement it in memory. It returns whole records because a hub
-// profile names the image's runtimes and key packages, which search hits
-// do not carry.
+// tests implement it in memory. It returns records because a profile names
+// the image's runtimes and key packages, which search hits do not carry;
+// but only these fields are read: Repository, Digest, Kind, Tags, Updated,
+// Size, OCI.Title, OCI.Description, Runtimes, CUDA and Packages (language
+// ecosystems only). Decoding a thousand whole records from the store costs
+// seconds, so an implementation should keep or build just these.
 type HubCatalog interface {
 	// HubImages returns the records matching the configured hub query and,
 	// when q is not empty, q as well. A q the caller got wrong is a
@@ -146,6 +149,7 @@ type hubEntry struct {
 	tag      string
 	name     string // display name before it is made unique
 	sortName string
+	details  *string // what describe says of the record, shared by its tags
 }
 
 // hubChoices turns records into one choice per tag, ordered by display
@@ -159,12 +163,13 @@ func hubChoices(recs []*catalog.Record, host string) []hubChoice {
 			continue
 		}
 		seen[rec.Key()] = true
+		details := recordDetails(rec)
 		for _, tag := range rec.Tags {
 			name := plainText(rec.OCI.Title, 80)
 			if name == "" {
 				name = rec.Repository + ":" + tag
 			}
-			entries = append(entries, hubEntry{rec, tag, name, strings.ToLower(name)})
+			entries = append(entries, hubEntry{rec, tag, name, strings.ToLower(name), &details})
 		}
 	}
 	sort.Slice(entries, func(i, j int) bool { return entries[i].less(&entries[j]) })
@@ -174,7 +179,7 @@ func hubChoices(recs []*catalog.Record, host string) []hubChoice {
 	for i, e := range entries {
 		out[i] = hubChoice{
 			Name:        names[i],
-			Description: describe(e.rec, e.tag),
+			Description: describe(e.rec, e.tag, *e.details),
 			Slug:        unique(slugFor(e.rec.Repository, e.tag), slugs, "-"),
 			Image:       host + "/" + e.rec.Repository + "@" + e.rec.Digest,
 		}
@@ -224,8 +229,6 @@ func unique(s string, seen map[string]bool, sep string) string {
 	return out
 }
 
-var nonSlug = regexp.MustCompile(`[^a-z0-9]+`)
-
 // slugFor names a repository and tag in KubeSpawner's form fields: lower
 // case letters, digits and single dashes (KubeSpawner splits field names
 // on "--"). It depends on nothing but the repository and tag, so a user's
@@ -233,27 +236,47 @@ var nonSlug = regexp.MustCompile(`[^a-z0-9]+`)
 // the hash keeps "a/b:c" and "a-b:c" apart.
 func slugFor(repo, tag string) string {
 	sum := sha256.Sum256([]byte(repo + ":" + tag))
-	s := strings.Trim(nonSlug.ReplaceAllString(strings.ToLower(repo+"-"+tag), "-"), "-")
-	if len(s) > 48 {
-		s = strings.TrimRight(s[:48], "-")
+	var b strings.Builder
+	dash := false // a run of other characters becomes one dash
+	for _, c := range []byte(strings.ToLower(repo + "-" + tag)) {
+		if !('a' <= c && c <= 'z' || '0' <= c && c <= '9') {
+			dash = b.Len() > 0
+			continue
+		}
+		if b.Len() >= 48 {
+			break
+		}
+		if dash {
+			b.WriteByte('-')
+			dash = false
+		}
+		b.WriteByte(c)
 	}
-	if s != "" {
-		s += "-"
+	if b.Len() > 0 {
+		b.WriteByte('-')
 	}
-	return s + hex.EncodeToString(sum[:6])
+	return b.String() + hex.EncodeToString(sum[:6])
 }
 
 // runtimeNames are the runtimes a description names, in this order.
 var runtimeNames = []struct{ key, name string }{{"python", "Python"}, {"r", "R"}, {"julia", "Julia"}}
 
 // describe is a profile's one-line summary: the image's description, the
-// tag it came from, runtimes, CUDA, key packages and download size.
-func describe(rec *catalog.Record, tag string) string {
-	var parts []string
+// tag it came from, then the record's details.
+func describe(rec *catalog.Record, tag, details string) string {
+	text := rec.Repository + ":" + tag
 	if d := plainText(rec.OCI.Description, 160); d != "" {
-		parts = append(parts, d)
+		text = d + " · " + text
 	}
-	parts = append(parts, rec.Repository+":"+tag)
+	if details != "" {
+		text += " · " + details
+	}
+	return plainText(text, 400)
+}
+
+// recordDetails names the runtimes, CUDA, key packages and download size.
+func recordDetails(rec *catalog.Record) string {
+	var parts []string
 	for _, rt := range runtimeNames {
 		if v := rec.Runtimes[rt.key]; v != "" {
 			parts = append(parts, rt.name+" "+v)
@@ -268,7 +291,7 @@ func describe(rec *catalog.Record, tag string) string {
 	if rec.Size > 0 {
 		parts = append(parts, humanSize(rec.Size))
 	}
-	return plainText(strings.Join(parts, " · "), 400)
+	return strings.Join(parts, " · ")
 }
 
 // notablePackages are the packages worth naming in a one-line summary,
@@ -300,7 +323,7 @@ func keyPackages(pkgs []catalog.Package, n int) string {
 		if p.Ecosystem != "python" && p.Ecosystem != "conda" && p.Ecosystem != "r" {
 			continue
 		}
-		rank, ok := notablePackages[packageKey(p.Name)]
+		rank, ok := notableRank(p.Name)
 		if ok && !named[rank] {
 			named[rank] = true
 			hits = append(hits, found{rank, p.Name + " " + p.Version})
@@ -314,13 +337,25 @@ func keyPackages(pkgs []catalog.Package, n int) string {
 	return strings.Join(texts, ", ")
 }
 
-func packageKey(name string) string {
-	return strings.Map(func(r rune) rune {
-		if r == '_' || r == '.' {
-			return '-'
+// notableRank looks name up in notablePackages without allocating: it
+// runs for every language package of every image on each request.
+func notableRank(name string) (int, bool) {
+	var buf [32]byte
+	if len(name) > len(buf) {
+		return 0, false
+	}
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		switch {
+		case c == '_' || c == '.':
+			c = '-'
+		case 'A' <= c && c <= 'Z':
+			c += 'a' - 'A'
 		}
-		return unicode.ToLower(r)
-	}, name)
+		buf[i] = c
+	}
+	rank, ok := notablePackages[string(buf[:len(name)])]
+	return rank, ok
 }
 
 // humanSize writes a byte count in SI units, as registries show sizes.
@@ -346,6 +381,9 @@ var htmlUnsafe = strings.NewReplacer("<", "", ">", "", "&", "+", `"`, "'")
 // is whatever the image's author wrote. It also folds white space and
 // control characters and cuts the text to limit runes.
 func plainText(s string, limit int) string {
+	if isPlain(s, limit) {
+		return s
+	}
 	s = strings.Map(func(r rune) rune {
 		if unicode.IsControl(r) {
 			return ' '
@@ -357,6 +395,20 @@ func plainText(s string, limit int) string {
 		return s
 	}
 	return strings.TrimSpace(string([]rune(s)[:limit-1])) + "…"
+}
+
+// isPlain says whether plainText would return s unchanged; most texts
+// are, and this check does not allocate.
+func isPlain(s string, limit int) bool {
+	if len(s) > limit || strings.HasPrefix(s, " ") || strings.HasSuffix(s, " ") || strings.Contains(s, "  ") {
+		return false
+	}
+	for _, r := range s {
+		if r == '<' || r == '>' || r == '&' || r == '"' || unicode.IsSpace(r) && r != ' ' || unicode.IsControl(r) {
+			return false
+		}
+	}
+	return true
 }
 
 // kubeOverride is the part of a KubeSpawner profile that sets the image.

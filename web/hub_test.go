@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -15,6 +16,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -487,4 +489,63 @@ func decodeBody(t *testing.T, w *httptest.ResponseRecorder, v any) {
 	if err := json.Unmarshal(w.Body.Bytes(), v); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// benchRecords are n hub-eligible images shaped like scientific ones:
+// two tags, a title and description, runtimes, and a few hundred packages
+// of which a hundred are Python's.
+func benchRecords(n int) []*catalog.Record {
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	recs := make([]*catalog.Record, n)
+	for i := range recs {
+		rec := hubRecord(fmt.Sprintf("group%d/env%d", i%20, i), fmt.Sprintf("Environment %d", i), t0.Add(time.Duration(i)*time.Minute), "latest", fmt.Sprintf("2026.%d", i))
+		rec.OCI.Description = "A notebook environment for materials science with the usual scientific Python stack"
+		for j := range 200 {
+			rec.Packages = append(rec.Packages, catalog.Package{Name: fmt.Sprintf("lib%d", j), Version: "1.0-1", Ecosystem: "deb"})
+		}
+		for j := range 100 {
+			rec.Packages = append(rec.Packages, catalog.Package{Name: fmt.Sprintf("py_pkg.%d", j), Version: "2.0", Ecosystem: "python"})
+		}
+		recs[i] = rec
+	}
+	return recs
+}
+
+// BenchmarkHubProfiles measures the hub endpoints over 1,000 hub-eligible
+// images (2,000 tags) with the catalog in memory, against the goal p99 ≤
+// 50 ms for /api/v1/hub/profiles. It reports p50 and p99 per request, p99
+// as a fraction of the goal, and the process's CPU time per request, which
+// tells this code's cost apart from waiting for a busy machine's cores.
+func BenchmarkHubProfiles(b *testing.B) {
+	recs := benchRecords(1000)
+	for _, target := range []string{"/api/v1/hub/profiles", "/api/v1/hub/profiles?options=1", "/api/v1/hub/images"} {
+		b.Run(strings.TrimPrefix(target, "/api/v1/hub/"), func(b *testing.B) {
+			hub, _ := newTestHub(recs)
+			var took []time.Duration
+			cpu0 := processCPU(b)
+			for b.Loop() {
+				start := time.Now()
+				if w := serveHub(b, hub, target); w.Code != http.StatusOK {
+					b.Fatalf("status %d", w.Code)
+				}
+				took = append(took, time.Since(start))
+			}
+			cpu := processCPU(b) - cpu0
+			slices.Sort(took)
+			p99 := took[len(took)*99/100]
+			b.ReportMetric(float64(took[len(took)/2].Microseconds())/1000, "p50-ms")
+			b.ReportMetric(float64(p99.Microseconds())/1000, "p99-ms")
+			b.ReportMetric(float64(p99)/float64(50*time.Millisecond), "p99/goal")
+			b.ReportMetric(float64(cpu.Microseconds())/1000/float64(len(took)), "cpu-ms/op")
+		})
+	}
+}
+
+// processCPU is the user and system time this process has used so far.
+func processCPU(b *testing.B) time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		b.Fatal(err)
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
