@@ -280,3 +280,8 @@ func TestCatalogReconcilesAfterCrash(t *testing.T) {
 	eventually(t, reg.Host, "pkg:crashpkg", append(want[1:], "crash/late:v1")...)
 	eventually(t, reg.Host, "pkg:crashpkg>=2", "crash/late:v1")
 }
+
+func toJSON(v any) string {
+	b, _ := json.Marshal(v)
+	return string(b)
+}
