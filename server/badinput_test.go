@@ -22,7 +22,7 @@ import (
 	"github.com/oyster-registry/oyster/server"
 )
 
-func startServer(t *testing.T, mutate func(*config.Config)) (*httptest.Server, config.Config) {
+func startServer(t testing.TB, mutate func(*config.Config)) (*httptest.Server, config.Config) {
 	t.Helper()
 	cfg := config.Default()
 	cfg.Data = t.TempDir()
@@ -35,8 +35,10 @@ func startServer(t *testing.T, mutate func(*config.Config)) (*httptest.Server, c
 	if err != nil {
 		t.Fatal(err)
 	}
+	ctx, cancel := context.WithCancel(context.Background())
+	srv.Start(ctx)
 	ts := httptest.NewServer(srv.Handler())
-	t.Cleanup(func() { ts.Close(); srv.Close() })
+	t.Cleanup(func() { ts.Close(); cancel(); srv.Close() })
 	return ts, cfg
 }
 
@@ -51,7 +53,7 @@ type response struct {
 	body   []byte
 }
 
-func do(t *testing.T, method, url string, body []byte, headers ...string) response {
+func do(t testing.TB, method, url string, body []byte, headers ...string) response {
 	t.Helper()
 	req, err := http.NewRequest(method, url, bytes.NewReader(body))
 	if err != nil {
@@ -70,7 +72,7 @@ func do(t *testing.T, method, url string, body []byte, headers ...string) respon
 }
 
 // errorCode extracts the first OCI error code of a response body.
-func errorCode(t *testing.T, r response) string {
+func errorCode(t testing.TB, r response) string {
 	t.Helper()
 	var e struct {
 		Errors []struct{ Code string } `json:"errors"`
@@ -82,7 +84,7 @@ func errorCode(t *testing.T, r response) string {
 }
 
 // uploadBlob uploads content with POST then PUT under the given digest.
-func uploadBlob(t *testing.T, base, repo, dgst string, content []byte) response {
+func uploadBlob(t testing.TB, base, repo, dgst string, content []byte) response {
 	t.Helper()
 	r := do(t, http.MethodPost, fmt.Sprintf("%s/v2/%s/blobs/uploads/", base, repo), nil)
 	if r.status != http.StatusAccepted {
@@ -92,7 +94,7 @@ func uploadBlob(t *testing.T, base, repo, dgst string, content []byte) response 
 }
 
 // pushBlob uploads content and returns its digest.
-func pushBlob(t *testing.T, base, repo string, content []byte) string {
+func pushBlob(t testing.TB, base, repo string, content []byte) string {
 	t.Helper()
 	d := digestOf(content)
 	if r := uploadBlob(t, base, repo, d, content); r.status != http.StatusCreated {
@@ -101,7 +103,7 @@ func pushBlob(t *testing.T, base, repo string, content []byte) string {
 	return d
 }
 
-func imageManifest(t *testing.T, base, repo string) []byte {
+func imageManifest(t testing.TB, base, repo string) []byte {
 	t.Helper()
 	cfg := pushBlob(t, base, repo, []byte(`{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[]}}`))
 	m, _ := json.Marshal(map[string]any{
