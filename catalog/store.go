@@ -6,12 +6,11 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
-	"time"
 
 	bolt "go.etcd.io/bbolt"
+
+	"github.com/oyster-registry/oyster/internal/boltdb"
 )
 
 // Buckets of the catalog's state store. Everything in it is derived from
@@ -35,29 +34,13 @@ type Store struct {
 	db *bolt.DB
 }
 
-// OpenStore opens or creates the state store at path.
+// OpenStore opens or creates the state store at path. It does not fsync:
+// everything here is derived from registry storage, a process crash loses
+// nothing (the OS has the pages), and what a power loss loses the start-up
+// reconcile rebuilds. Syncing would cost every indexed image milliseconds.
 func OpenStore(path string) (*Store, error) {
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return nil, err
-	}
-	// NoSync: everything here is derived from registry storage, a process
-	// crash loses nothing (the OS has the pages), and what a power loss
-	// loses the start-up reconcile rebuilds. Syncing would cost every
-	// indexed image a few milliseconds of fsync.
-	db, err := bolt.Open(path, 0o644, &bolt.Options{Timeout: 5 * time.Second, NoSync: true})
+	db, err := boltdb.Open(path, boltdb.Options{What: "catalog store", NoSync: true, Buckets: allBuckets})
 	if err != nil {
-		return nil, fmt.Errorf("opening catalog store %s: %w", path, err)
-	}
-	err = db.Update(func(tx *bolt.Tx) error {
-		for _, b := range allBuckets {
-			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		db.Close()
 		return nil, err
 	}
 	return &Store{db: db}, nil

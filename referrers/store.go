@@ -10,13 +10,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
-	"time"
 
 	"github.com/opencontainers/go-digest"
 	v1 "github.com/opencontainers/image-spec/specs-go/v1"
 	bolt "go.etcd.io/bbolt"
+
+	"github.com/oyster-registry/oyster/internal/boltdb"
 )
 
 var (
@@ -46,26 +45,8 @@ type Store struct {
 
 // Open opens or creates the index at path.
 func Open(path string) (*Store, error) {
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return nil, err
-	}
-	db, err := bolt.Open(path, 0o644, &bolt.Options{Timeout: 5 * time.Second})
+	db, err := boltdb.Open(path, boltdb.Options{What: "referrers index", Buckets: [][]byte{bucketRefs, bucketSubjects, bucketMeta}})
 	if err != nil {
-		if errors.Is(err, bolt.ErrTimeout) {
-			return nil, fmt.Errorf("referrers index %s is locked: is a registry already running on this data directory?", path)
-		}
-		return nil, fmt.Errorf("opening referrers index %s: %w", path, err)
-	}
-	err = db.Update(func(tx *bolt.Tx) error {
-		for _, b := range [][]byte{bucketRefs, bucketSubjects, bucketMeta} {
-			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		db.Close()
 		return nil, err
 	}
 	return &Store{db: db}, nil

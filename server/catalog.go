@@ -20,13 +20,12 @@ type catalogParts struct {
 }
 
 // openCatalog opens the catalog's state store and search index under
-// <data>/catalog. A bbolt lock held by another process (a running
-// registry) times out with an error saying so.
+// <data>/catalog.
 func openCatalog(s *Server) (*catalogParts, error) {
 	dir := filepath.Join(s.cfg.Data, "catalog")
 	store, err := catalog.OpenStore(filepath.Join(dir, "state.db"))
 	if err != nil {
-		return nil, fmt.Errorf("%w (is another registry process using %s?)", err, s.cfg.Data)
+		return nil, err
 	}
 	idx, err := search.Open(filepath.Join(dir, "index"))
 	if err != nil {

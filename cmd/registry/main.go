@@ -111,7 +111,23 @@ func loadConfig(name string, args, environ []string, stderr io.Writer) (config.C
 }
 
 func serve(ctx context.Context, args, environ []string, stderr io.Writer) error {
-	cfg, err := loadConfig("serve", args, environ, stderr)
+	return withServer(ctx, "serve", args, environ, stderr, func(ctx context.Context, srv *server.Server) error {
+		return srv.ListenAndServe(ctx, nil)
+	})
+}
+
+// reindex rebuilds the catalog's records and search index from storage,
+// showing progress.
+func reindex(ctx context.Context, args, environ []string, stderr io.Writer) error {
+	return withServer(ctx, "reindex", args, environ, stderr, func(ctx context.Context, srv *server.Server) error {
+		return srv.Reindex(ctx, progress.New(stderr, "reindex").Update)
+	})
+}
+
+// withServer loads the configuration, builds the server and runs fn until
+// it returns or the process is asked to stop.
+func withServer(ctx context.Context, name string, args, environ []string, stderr io.Writer, fn func(context.Context, *server.Server) error) error {
+	cfg, err := loadConfig(name, args, environ, stderr)
 	if err != nil {
 		return err
 	}
@@ -123,24 +139,5 @@ func serve(ctx context.Context, args, environ []string, stderr io.Writer) error 
 		return err
 	}
 	defer srv.Close()
-	return srv.ListenAndServe(ctx, nil)
-}
-
-// reindex rebuilds the catalog's records and search index from storage,
-// showing progress.
-func reindex(ctx context.Context, args, environ []string, stderr io.Writer) error {
-	cfg, err := loadConfig("reindex", args, environ, stderr)
-	if err != nil {
-		return err
-	}
-	log := server.NewLogger(stderr, "warn", cfg.Log.Format)
-	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	srv, err := server.New(ctx, cfg, server.Options{Logger: log})
-	if err != nil {
-		return err
-	}
-	defer srv.Close()
-	bar := progress.New(stderr, "reindex")
-	return srv.Reindex(ctx, bar.Update)
+	return fn(ctx, srv)
 }
