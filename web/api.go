@@ -200,17 +200,12 @@ func (a *API) imageRoutes(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	derived, err := a.Store.DerivedByLayers(rec.Layers)
+	d, err := a.detail(rec)
 	if err != nil {
 		a.internal(w, err)
 		return
 	}
-	for _, k := range derived {
-		repo, digest, _ := strings.Cut(k, "@")
-		rec.Derived = append(rec.Derived, catalog.ImageRef{Repository: repo, Digest: digest, Via: "layers"})
-	}
-	pulls, _ := a.Store.Pulls(rec.Key())
-	writeJSON(w, http.StatusOK, ImageDetail{Record: rec, Pulls: pulls})
+	writeJSON(w, http.StatusOK, d)
 }
 
 func (a *API) lookup(w http.ResponseWriter, ref string) (*catalog.Record, bool) {

@@ -28,5 +28,6 @@ func New(opts Options) http.Handler {
 	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "NOT_FOUND", "no API endpoint "+r.Method+" "+r.URL.Path)
 	})
+	registerUI(mux, api)
 	return mux
 }

@@ -1,0 +1,219 @@
+package web
+
+import (
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/oyster-registry/oyster/catalog"
+)
+
+// detail adds to rec what is computed on reading it: the images built on
+// it and its pull count. The JSON API and the image page share it.
+func (a *API) detail(rec *catalog.Record) (ImageDetail, error) {
+	derived, err := a.Store.DerivedByLayers(rec.Layers)
+	if err != nil {
+		return ImageDetail{}, err
+	}
+	for _, k := range derived {
+		repo, digest, _ := strings.Cut(k, "@")
+		rec.Derived = append(rec.Derived, catalog.ImageRef{Repository: repo, Digest: digest, Via: "layers"})
+	}
+	pulls, _ := a.Store.Pulls(rec.Key())
+	return ImageDetail{Record: rec, Pulls: pulls}, nil
+}
+
+// repoView is a repository's tags, newest first, with the newest image's
+// title and description.
+type repoView struct {
+	frame
+	Detail *RepositoryDetail
+	Newest *catalog.Record
+}
+
+func (u *ui) repository(w http.ResponseWriter, r *http.Request) {
+	name := r.PathValue("name")
+	d, err := u.api.repository(name)
+	if err != nil {
+		u.fail(w, err)
+		return
+	}
+	if len(d.Tags) == 0 && d.Untagged == 0 {
+		u.message(w, http.StatusNotFound, "Repository not found", "There is no repository named "+strconv.Quote(name)+" in the catalog.")
+		return
+	}
+	v := repoView{frame: frame{Title: name, Page: "repository"}, Detail: d}
+	if len(d.Tags) > 0 {
+		if v.Newest, err = u.api.Store.Record(name + "@" + d.Tags[0].Digest); err != nil {
+			u.fail(w, err)
+			return
+		}
+	}
+	u.render(w, http.StatusOK, "repository", "layout", v)
+}
+
+// imageView is everything the image page shows.
+type imageView struct {
+	frame
+	Rec       *catalog.Record
+	Pulls     int
+	Tag       string // the tag in the tag form of the pull commands
+	Commands  []pullCommand
+	PlainHTTP bool
+	Bases     []refLink
+	Derived   []refLink
+	Packages  packageTable
+}
+
+// refLink is a link to another image, labelled by tag when it has one.
+type refLink struct {
+	Label string
+	URL   string
+	Via   string
+}
+
+func (u *ui) image(w http.ResponseWriter, r *http.Request) {
+	ref := r.PathValue("ref")
+	rec, err := u.api.image(ref)
+	if err != nil {
+		u.fail(w, err)
+		return
+	}
+	if rec == nil {
+		u.message(w, http.StatusNotFound, "Image not found", "There is no image "+strconv.Quote(ref)+" in the catalog.")
+		return
+	}
+	d, err := u.api.detail(rec)
+	if err != nil {
+		u.fail(w, err)
+		return
+	}
+	plain := plainHTTP(r.TLS != nil, r.Header.Get("X-Forwarded-Proto"))
+	v := imageView{
+		frame: frame{Title: imageTitle(rec), Page: "image"},
+		Rec:   rec, Pulls: int(d.Pulls), Tag: displayTag(ref, rec), PlainHTTP: plain,
+		Packages: newPackageTable(rec.Packages, r.URL.Query().Get("pkg")),
+	}
+	v.Commands = pullCommands(registryHost(r.Host), plain, rec, v.Tag)
+	if v.Bases, err = u.refLinks(rec.Base); err == nil {
+		v.Derived, err = u.refLinks(rec.Derived)
+	}
+	if err != nil {
+		u.fail(w, err)
+		return
+	}
+	u.render(w, http.StatusOK, "image", "layout", v)
+}
+
+// imageTitle is the image's own title, or its repository.
+func imageTitle(rec *catalog.Record) string {
+	if rec.OCI.Title != "" {
+		return rec.OCI.Title
+	}
+	return rec.Repository
+}
+
+// displayTag is the tag the person asked for, or the image's first tag.
+func displayTag(ref string, rec *catalog.Record) string {
+	if !strings.Contains(ref, "@") {
+		return ref[strings.LastIndex(ref, ":")+1:]
+	}
+	if len(rec.Tags) > 0 {
+		return rec.Tags[0]
+	}
+	return ""
+}
+
+// refLinks labels related images; a relation found by layers carries no
+// tag, so the related record is read for one.
+func (u *ui) refLinks(refs []catalog.ImageRef) ([]refLink, error) {
+	out := make([]refLink, 0, len(refs))
+	for _, ref := range refs {
+		tag := ref.Tag
+		if tag == "" {
+			rec, err := u.api.Store.Record(ref.Repository + "@" + ref.Digest)
+			if err != nil {
+				return nil, err
+			}
+			if rec != nil && len(rec.Tags) > 0 {
+				tag = rec.Tags[0]
+			}
+		}
+		label := ref.Repository + "@" + shortDigest(ref.Digest)
+		if tag != "" {
+			label = ref.Repository + ":" + tag
+		}
+		out = append(out, refLink{Label: label, URL: imageURL(ref.Repository, ref.Digest), Via: ref.Via})
+	}
+	return out, nil
+}
+
+// pullCommand is one client's pull command, pinned by digest, and the same
+// by tag when the image has one.
+type pullCommand struct {
+	Tool   string
+	Pinned string
+	Tagged string
+}
+
+// pullCommands are the commands that fetch rec with the clients that can
+// run it: container engines for images, apptainer and oras for SIF, oras
+// for other artifacts. Over plain HTTP they carry each client's switch.
+func pullCommands(host string, plain bool, rec *catalog.Record, tag string) []pullCommand {
+	flag := func(f string) string {
+		if plain {
+			return f + " "
+		}
+		return ""
+	}
+	type form struct{ tool, prefix string }
+	var forms []form
+	switch rec.Kind {
+	case catalog.KindSIF:
+		forms = []form{{"Apptainer", "apptainer pull " + flag("--no-https") + "oras://"}, {"ORAS", "oras pull " + flag("--plain-http")}}
+	case catalog.KindArtifact:
+		forms = []form{{"ORAS", "oras pull " + flag("--plain-http")}}
+	default:
+		forms = []form{
+			{"Docker", "docker pull "}, {"Podman", "podman pull " + flag("--tls-verify=false")},
+			{"Apptainer", "apptainer pull " + flag("--no-https") + "docker://"},
+		}
+	}
+	name := host + "/" + rec.Repository
+	out := make([]pullCommand, 0, len(forms))
+	for _, f := range forms {
+		c := pullCommand{Tool: f.tool, Pinned: f.prefix + name + "@" + rec.Digest}
+		if tag != "" {
+			c.Tagged = f.prefix + name + ":" + tag
+		}
+		out = append(out, c)
+	}
+	return out
+}
+
+// packageTable is the packages of an image; rows that do not match the
+// ?pkg= filter are rendered hidden, so that the page's script can filter
+// the same rows again as the person types.
+type packageTable struct {
+	Filter string
+	Rows   []packageRow
+	Shown  int
+}
+
+type packageRow struct {
+	catalog.Package
+	Hidden bool
+}
+
+func newPackageTable(pkgs []catalog.Package, filter string) packageTable {
+	t := packageTable{Filter: filter, Rows: make([]packageRow, 0, len(pkgs))}
+	want := strings.ToLower(strings.TrimSpace(filter))
+	for _, p := range pkgs {
+		hidden := !strings.Contains(strings.ToLower(p.Name), want)
+		if !hidden {
+			t.Shown++
+		}
+		t.Rows = append(t.Rows, packageRow{Package: p, Hidden: hidden})
+	}
+	return t
+}

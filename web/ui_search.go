@@ -1,0 +1,179 @@
+package web
+
+import (
+	"errors"
+	"html/template"
+	"net/http"
+	"strings"
+
+	"github.com/oyster-registry/oyster/catalog/search"
+)
+
+// resultsPerPage is how many results a page shows.
+const resultsPerPage = 20
+
+// uiFacets are the facets the results page shows, in this order.
+var uiFacets = []struct{ name, label string }{
+	{"type", "Type"}, {"arch", "Architecture"}, {"os", "Operating system"}, {"namespace", "Namespace"},
+	{"python", "Python"}, {"cuda", "CUDA"}, {"packages", "Packages"},
+}
+
+// searchView is one page of results with the facets that narrow them.
+type searchView struct {
+	frame
+	Total  int
+	Hits   []hitView
+	Facets []facetGroup
+	Pager  pager
+	Error  string // what is wrong with the query, for the person who typed it
+}
+
+// hitView is one result; the *Mark fields hold sanitised highlights.
+type hitView struct {
+	search.Hit
+	URL       string
+	NameMark  template.HTML
+	TitleMark template.HTML
+	DescMark  template.HTML
+}
+
+func newHitView(h search.Hit) hitView {
+	v := hitView{Hit: h, URL: imageURL(h.Repository, h.Digest)}
+	first := func(field string) template.HTML {
+		if frags := h.Highlights[field]; len(frags) > 0 {
+			return marked(frags[0])
+		}
+		return ""
+	}
+	v.NameMark, v.TitleMark, v.DescMark = first("repository"), first("title"), first("description")
+	return v
+}
+
+type facetGroup struct {
+	Label  string
+	Values []facetValue
+}
+
+// facetValue links to the query narrowed to one value, or, when the query
+// already holds that filter, to the query without it.
+type facetValue struct {
+	Value  string
+	Count  int
+	URL    string
+	Active bool
+}
+
+// pager links to the neighbouring pages; a zero pager means one page.
+type pager struct {
+	Prev, Next string
+	Links      []pageLink
+}
+
+type pageLink struct {
+	N       int
+	URL     string
+	Current bool
+	Gap     bool // pages left out before this one
+}
+
+// search serves the whole results page; searchResults serves only the
+// results region, which the page's script swaps in as the person types.
+func (u *ui) search(w http.ResponseWriter, r *http.Request) {
+	if v, status, err := u.runSearch(r); err != nil {
+		u.fail(w, err)
+	} else {
+		u.render(w, status, "search", "layout", v)
+	}
+}
+
+func (u *ui) searchResults(w http.ResponseWriter, r *http.Request) {
+	if v, status, err := u.runSearch(r); err != nil {
+		u.fail(w, err)
+	} else {
+		u.render(w, status, "search", "results", v)
+	}
+}
+
+// runSearch answers a query; a query the person can fix is not an error
+// but a 400 page that says what to fix.
+func (u *ui) runSearch(r *http.Request) (searchView, int, error) {
+	q := r.URL.Query()
+	v := searchView{frame: frame{Title: "All images", Query: q.Get("q"), Sort: q.Get("sort"), Page: "search"}}
+	if strings.TrimSpace(v.Query) != "" {
+		v.Title = v.Query
+	}
+	req, err := searchRequest(r)
+	if err != nil {
+		v.Error = err.Error()
+		return v, http.StatusBadRequest, nil
+	}
+	req.PerPage = resultsPerPage
+	for _, f := range uiFacets {
+		req.Facets = append(req.Facets, f.name)
+	}
+	resp, err := u.api.Search.Search(r.Context(), req)
+	var qe *search.QueryError
+	if errors.As(err, &qe) {
+		v.Error = qe.Msg
+		return v, http.StatusBadRequest, nil
+	} else if err != nil {
+		return v, 0, err
+	}
+	v.Total = resp.Total
+	for _, h := range resp.Results {
+		v.Hits = append(v.Hits, newHitView(h))
+	}
+	v.Facets = facetGroups(v.Query, v.Sort, resp.Facets)
+	v.Pager = newPager(v.Query, v.Sort, req.Page, resp.Total)
+	return v, http.StatusOK, nil
+}
+
+func facetGroups(q, sort string, facets map[string][]search.FacetCount) []facetGroup {
+	var out []facetGroup
+	for _, f := range uiFacets {
+		g := facetGroup{Label: f.label}
+		for _, c := range facets[f.name] {
+			nq, active := toggleTerm(q, c.Filter)
+			g.Values = append(g.Values, facetValue{Value: c.Value, Count: c.Count, URL: searchURL(nq, sort, 1), Active: active})
+		}
+		if len(g.Values) > 0 {
+			out = append(out, g)
+		}
+	}
+	return out
+}
+
+// toggleTerm appends term to the query q, or removes it when q holds it
+// as a whole term already; it reports whether q held it.
+func toggleTerm(q, term string) (string, bool) {
+	padded := " " + q + " "
+	if i := strings.Index(padded, " "+term+" "); i >= 0 {
+		return strings.TrimSpace(padded[:i] + padded[i+len(term)+1:]), true
+	}
+	return strings.TrimSpace(q + " " + term), false
+}
+
+// newPager links the first and last pages and two on either side of the
+// current one. Results past search.MaxResultWindow are not served.
+func newPager(q, sort string, page, total int) pager {
+	last := (min(total, search.MaxResultWindow) + resultsPerPage - 1) / resultsPerPage
+	if last <= 1 {
+		return pager{}
+	}
+	var p pager
+	if page > 1 {
+		p.Prev = searchURL(q, sort, page-1)
+	}
+	if page < last {
+		p.Next = searchURL(q, sort, page+1)
+	}
+	prev := 0
+	for n := 1; n <= last; n++ {
+		if n != 1 && n != last && (n < page-2 || n > page+2) {
+			continue
+		}
+		p.Links = append(p.Links, pageLink{N: n, URL: searchURL(q, sort, n), Current: n == page, Gap: n > prev+1})
+		prev = n
+	}
+	return p
+}
