@@ -205,6 +205,10 @@ class Oyster:
         return value
 
 
+def _images(n):
+    return f"{n} image" if n == 1 else f"{n} images"
+
+
 def _first(value):
     """A form value: JupyterHub sends lists of strings from forms and
     plain strings from /hub/spawn?image=... query strings."""
@@ -248,7 +252,7 @@ def render_form(profiles, search_url, query):
     )
     first = esc(profiles[0].get("description", "")) if profiles else "Oyster offers no images to this hub yet."
     return _FORM.format(
-        search_url=esc(search_url), query=esc(query), count=len(profiles),
+        search_url=esc(search_url), query=esc(query), count=_images(len(profiles)),
         options=options, description=first, script=_SCRIPT,
     )
 
@@ -259,7 +263,7 @@ _FORM = """\
   <input type="search" id="oyster-image-search" class="form-control" autocomplete="off"
          placeholder="pymatgen python:3.11 cuda:12" aria-describedby="oyster-image-status"
          data-search-url="{search_url}" data-query="{query}">
-  <small id="oyster-image-status" class="help-block form-text text-muted" aria-live="polite">{count} images</small>
+  <small id="oyster-image-status" class="help-block form-text text-muted" aria-live="polite">{count}</small>
 </div>
 <div class="form-group mb-3">
   <label for="oyster-image" class="control-label form-label">Image</label>
@@ -287,6 +291,7 @@ _SCRIPT = r"""
   var all = Array.prototype.slice.call(select.options);
   var timer = null, seq = 0;
   function key(ref) { return ref.slice(ref.indexOf("/") + 1); }
+  function images(n) { return n === 1 ? "1 image" : n + " images"; }
   function show(keep, message) {
     var chosen = select.value;
     select.textContent = "";
@@ -294,7 +299,7 @@ _SCRIPT = r"""
     if (select.options.length && Array.prototype.every.call(select.options, function (o) { return o.value !== chosen; })) {
       select.selectedIndex = 0;
     } else { select.value = chosen; }
-    status.textContent = message.replace("%d", select.options.length);
+    status.textContent = message.replace("%n", images(select.options.length));
     describe();
   }
   function byName(text) {
@@ -310,7 +315,7 @@ _SCRIPT = r"""
   }
   function search() {
     var text = box.value.trim(), mine = ++seq;
-    if (!text) { show(function () { return true; }, "%d images"); return; }
+    if (!text) { show(function () { return true; }, "%n"); return; }
     var q = (box.getAttribute("data-query") + " " + text).trim();
     fetch(box.getAttribute("data-search-url") + "?q=" + encodeURIComponent(q), { mode: "cors" })
       .then(function (r) {
@@ -323,11 +328,11 @@ _SCRIPT = r"""
         if (mine !== seq) { return; }
         var keys = {};
         Object.keys(found).forEach(function (name) { keys[key(found[name])] = true; });
-        show(function (o) { return keys[key(o.value)]; }, "%d images match");
+        show(function (o) { return keys[key(o.value)]; }, "%n found");
       })
       .catch(function (err) {
         if (mine !== seq) { return; }
-        show(byName(text), "%d images with these words in their names (" + err.message + ")");
+        show(byName(text), "%n with these words (Oyster's search failed: " + err.message + ")");
       });
   }
   box.addEventListener("input", function () { clearTimeout(timer); timer = setTimeout(search, 250); });
