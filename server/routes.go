@@ -25,7 +25,10 @@ func (s *Server) routes() http.Handler {
 	mux.Handle("GET /metrics", promhttp.Handler())
 	mux.Handle("/v2/", s.countPulls(http.HandlerFunc(s.serveV2)))
 	if s.catalog != nil {
-		site := web.New(web.Options{Store: s.catalog.store, Search: s.catalog.search, Log: s.log})
+		site := web.New(web.Options{
+			Store: s.catalog.store, Search: s.catalog.search, Log: s.log,
+			HubQuery: s.cfg.Hub.Query, RegistryHost: s.cfg.Hub.RegistryHost,
+		})
 		mux.Handle("/api/", site)
 		mux.Handle("GET /v1/search", site)
 		mux.Handle("/", site)

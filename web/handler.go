@@ -13,6 +13,10 @@ type Options struct {
 	Store  *catalog.Store
 	Search *search.Index
 	Log    *slog.Logger
+	// HubQuery selects the images JupyterHub is offered (config hub.query).
+	HubQuery string
+	// RegistryHost is the host[:port] hubs pull from; empty: the request's.
+	RegistryHost string
 }
 
 // New returns the handler for /api/v1/, /v1/search and the UI at /.
@@ -28,6 +32,8 @@ func New(opts Options) http.Handler {
 	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "NOT_FOUND", "no API endpoint "+r.Method+" "+r.URL.Path)
 	})
+	hub := &Hub{Catalog: &catalogHub{api: api, query: opts.HubQuery}, RegistryHost: opts.RegistryHost, Log: opts.Log}
+	hub.Register(mux)
 	registerUI(mux, api)
 	return mux
 }

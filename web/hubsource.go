@@ -1,0 +1,45 @@
+package web
+
+import (
+	"context"
+	"strings"
+
+	"github.com/oyster-registry/oyster/catalog"
+	"github.com/oyster-registry/oyster/catalog/search"
+)
+
+// maxHubImages bounds what one hub request lists; a dropdown of more is of
+// no use to a person anyway.
+const maxHubImages = 2000
+
+// catalogHub finds hub images with the catalog's search and reads their
+// full records from the store.
+type catalogHub struct {
+	api   *API
+	query string // the configured hub query
+}
+
+// HubImages implements HubCatalog.
+func (c *catalogHub) HubImages(ctx context.Context, q string) ([]*catalog.Record, error) {
+	query := strings.TrimSpace(c.query + " " + q)
+	var recs []*catalog.Record
+	for page := 1; len(recs) < maxHubImages; page++ {
+		resp, err := c.api.Search.Search(ctx, search.Request{Query: query, Sort: "name", Page: page, PerPage: 100})
+		if err != nil {
+			return nil, err
+		}
+		for _, h := range resp.Results {
+			rec, err := c.api.Store.Record(h.Repository + "@" + h.Digest)
+			if err != nil {
+				return nil, err
+			}
+			if rec != nil {
+				recs = append(recs, rec)
+			}
+		}
+		if len(resp.Results) == 0 || page*100 >= resp.Total {
+			break
+		}
+	}
+	return recs, nil
+}
