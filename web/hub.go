@@ -149,7 +149,21 @@ type hubEntry struct {
 	tag      string
 	name     string // display name before it is made unique
 	sortName string
-	details  *string // what describe says of the record, shared by its tags
+	text     *recordText
+}
+
+// recordText is the plain text the tags of one record share, worked out
+// once per record: it is most of the work of an answer.
+type recordText struct {
+	title, description, details string
+}
+
+func newRecordText(rec *catalog.Record) *recordText {
+	return &recordText{
+		title:       plainText(rec.OCI.Title, 80),
+		description: plainText(rec.OCI.Description, 160),
+		details:     plainText(recordDetails(rec), 240),
+	}
 }
 
 // hubChoices turns records into one choice per tag, ordered by display
@@ -163,13 +177,13 @@ func hubChoices(recs []*catalog.Record, host string) []hubChoice {
 			continue
 		}
 		seen[rec.Key()] = true
-		details := recordDetails(rec)
+		text := newRecordText(rec)
 		for _, tag := range rec.Tags {
-			name := plainText(rec.OCI.Title, 80)
+			name := text.title
 			if name == "" {
 				name = rec.Repository + ":" + tag
 			}
-			entries = append(entries, hubEntry{rec, tag, name, strings.ToLower(name), &details})
+			entries = append(entries, hubEntry{rec, tag, name, strings.ToLower(name), text})
 		}
 	}
 	sort.Slice(entries, func(i, j int) bool { return entries[i].less(&entries[j]) })
@@ -179,7 +193,7 @@ func hubChoices(recs []*catalog.Record, host string) []hubChoice {
 	for i, e := range entries {
 		out[i] = hubChoice{
 			Name:        names[i],
-			Description: describe(e.rec, e.tag, *e.details),
+			Description: e.describe(),
 			Slug:        unique(slugFor(e.rec.Repository, e.tag), slugs, "-"),
 			Image:       host + "/" + e.rec.Repository + "@" + e.rec.Digest,
 		}
@@ -262,16 +276,18 @@ func slugFor(repo, tag string) string {
 var runtimeNames = []struct{ key, name string }{{"python", "Python"}, {"r", "R"}, {"julia", "Julia"}}
 
 // describe is a profile's one-line summary: the image's description, the
-// tag it came from, then the record's details.
-func describe(rec *catalog.Record, tag, details string) string {
-	text := rec.Repository + ":" + tag
-	if d := plainText(rec.OCI.Description, 160); d != "" {
-		text = d + " · " + text
+// tag it came from, then the record's details. Repository names and tags
+// need no cleaning: their grammar admits nothing HTML-significant.
+func (e *hubEntry) describe() string {
+	parts := make([]string, 0, 3)
+	if e.text.description != "" {
+		parts = append(parts, e.text.description)
 	}
-	if details != "" {
-		text += " · " + details
+	parts = append(parts, e.rec.Repository+":"+e.tag)
+	if e.text.details != "" {
+		parts = append(parts, e.text.details)
 	}
-	return plainText(text, 400)
+	return strings.Join(parts, " · ")
 }
 
 // recordDetails names the runtimes, CUDA, key packages and download size.
@@ -296,17 +312,21 @@ func recordDetails(rec *catalog.Record) string {
 
 // notablePackages are the packages worth naming in a one-line summary,
 // most distinctive first, by lower-case name with "_" and "." as "-".
-var notablePackages = func() map[string]int {
+// notableShapes has, for each name length, a bit per lower-case first
+// letter, which turns most other names away before a map lookup.
+var notablePackages, notableShapes = func() (map[string]int, [16]uint32) {
 	names := []string{
 		"torch", "pytorch", "tensorflow", "jax", "pymatgen", "ase", "astropy",
 		"biopython", "rdkit", "xarray", "pandas", "scipy", "numpy", "scikit-learn",
 		"dask", "numba", "cupy", "matplotlib", "tidyverse", "ggplot2", "jupyterlab",
 	}
 	rank := make(map[string]int, len(names))
+	var shapes [16]uint32
 	for i, n := range names {
 		rank[n] = i
+		shapes[len(n)] |= 1 << (n[0] - 'a')
 	}
-	return rank
+	return rank, shapes
 }()
 
 // keyPackages names up to n notable packages with their versions. Only
@@ -320,7 +340,9 @@ func keyPackages(pkgs []catalog.Package, n int) string {
 	var hits []found
 	named := map[int]bool{}
 	for _, p := range pkgs {
-		if p.Ecosystem != "python" && p.Ecosystem != "conda" && p.Ecosystem != "r" {
+		switch p.Ecosystem {
+		case "python", "conda", "r":
+		default:
 			continue
 		}
 		rank, ok := notableRank(p.Name)
@@ -340,8 +362,8 @@ func keyPackages(pkgs []catalog.Package, n int) string {
 // notableRank looks name up in notablePackages without allocating: it
 // runs for every language package of every image on each request.
 func notableRank(name string) (int, bool) {
-	var buf [32]byte
-	if len(name) > len(buf) {
+	var buf [len(notableShapes)]byte // longer than any notable name
+	if len(name) == 0 || len(name) >= len(buf) || notableShapes[len(name)]&(1<<((name[0]|0x20)-'a')) == 0 {
 		return 0, false
 	}
 	for i := 0; i < len(name); i++ {
@@ -403,6 +425,20 @@ func isPlain(s string, limit int) bool {
 	if len(s) > limit || strings.HasPrefix(s, " ") || strings.HasSuffix(s, " ") || strings.Contains(s, "  ") {
 		return false
 	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c < ' ' || c == '<' || c == '>' || c == '&' || c == '"' || c == 0x7f {
+			return false
+		}
+		if c >= utf8.RuneSelf {
+			return isPlainRunes(s[i:])
+		}
+	}
+	return true
+}
+
+// isPlainRunes is isPlain's check of text beyond ASCII.
+func isPlainRunes(s string) bool {
 	for _, r := range s {
 		if r == '<' || r == '>' || r == '&' || r == '"' || unicode.IsSpace(r) && r != ' ' || unicode.IsControl(r) {
 			return false

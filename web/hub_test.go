@@ -491,6 +491,17 @@ func decodeBody(t *testing.T, w *httptest.ResponseRecorder, v any) {
 	}
 }
 
+// benchPythonNames are common Python distributions of a notebook image.
+var benchPythonNames = []string{
+	"requests", "urllib3", "certifi", "idna", "six", "attrs", "packaging", "setuptools", "pip", "wheel",
+	"PyYAML", "Jinja2", "MarkupSafe", "click", "tornado", "traitlets", "ipython", "jedi", "parso", "pexpect",
+	"ipykernel", "jupyter_client", "jupyter_core", "pyzmq", "nbformat", "nbconvert", "jsonschema", "Pygments",
+	"python-dateutil", "pytz", "tzdata", "typing_extensions", "platformdirs", "psutil", "debugpy", "comm",
+	"decorator", "executing", "asttokens", "pure-eval", "stack-data", "wcwidth", "prompt-toolkit", "matplotlib-inline",
+	"fonttools", "kiwisolver", "cycler", "contourpy", "pillow", "pyparsing", "threadpoolctl", "joblib", "sympy",
+	"mpmath", "networkx", "h5py", "tqdm", "numpy", "scipy", "pandas",
+}
+
 // benchRecords are n hub-eligible images shaped like scientific ones:
 // two tags, a title and description, runtimes, and a few hundred packages
 // of which a hundred are Python's.
@@ -504,7 +515,8 @@ func benchRecords(n int) []*catalog.Record {
 			rec.Packages = append(rec.Packages, catalog.Package{Name: fmt.Sprintf("lib%d", j), Version: "1.0-1", Ecosystem: "deb"})
 		}
 		for j := range 100 {
-			rec.Packages = append(rec.Packages, catalog.Package{Name: fmt.Sprintf("py_pkg.%d", j), Version: "2.0", Ecosystem: "python"})
+			name := benchPythonNames[j%len(benchPythonNames)]
+			rec.Packages = append(rec.Packages, catalog.Package{Name: name, Version: "2.0", Ecosystem: "python"})
 		}
 		recs[i] = rec
 	}
