@@ -1,0 +1,28 @@
+# JupyterHub configuration for Oyster's end-to-end test (e2e/jupyterhub_test.go),
+# and an example of the "any spawner" set-up. The test sets the environment.
+import os
+
+from oyster_hub import Oyster
+
+env = os.environ
+oyster = Oyster(env["OYSTER_URL"], ttl=float(env["OYSTER_TTL"]))
+
+c.JupyterHub.authenticator_class = "jupyterhub.auth.DummyAuthenticator"
+c.JupyterHub.spawner_class = "recording_spawner.RecordingSpawner"
+c.RecordingSpawner.record_file = env["HUB_RECORD_FILE"]
+
+c.Spawner.options_form = oyster.options_form
+c.Spawner.options_from_form = oyster.options_from_form
+c.Spawner.pre_spawn_hook = oyster.pre_spawn_hook
+
+state = env["HUB_STATE_DIR"]
+c.JupyterHub.bind_url = f"http://127.0.0.1:{env['HUB_PORT']}"
+c.JupyterHub.hub_ip = "127.0.0.1"
+c.JupyterHub.hub_port = int(env["HUB_API_PORT"])
+c.ConfigurableHTTPProxy.api_url = f"http://127.0.0.1:{env['HUB_PROXY_API_PORT']}"
+c.ConfigurableHTTPProxy.command = [env["HUB_PROXY_COMMAND"]]
+c.ConfigurableHTTPProxy.pid_file = os.path.join(state, "proxy.pid")
+c.JupyterHub.db_url = "sqlite:///" + os.path.join(state, "jupyterhub.sqlite")
+c.JupyterHub.cookie_secret_file = os.path.join(state, "cookie_secret")
+c.JupyterHub.pid_file = os.path.join(state, "jupyterhub.pid")
+c.JupyterHub.cleanup_servers = True
