@@ -216,6 +216,7 @@ func (x *extractor) scanLayer(ctx context.Context, repo string, d v1.Descriptor)
 		return LayerFacts{}, err
 	}
 	defer rc.Close()
+	layersScanned.Inc()
 	facts, err := ScanLayer(rc, d.MediaType, x.limits)
 	if err != nil {
 		return facts, err // partial facts are not cached

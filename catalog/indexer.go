@@ -56,6 +56,7 @@ func (ix *Indexer) Notify(_ context.Context, ev events.Event) {
 	case events.TagPut, events.TagDelete:
 		ix.q.push(task{Repo: ev.Repository})
 	}
+	queueDepth.Set(float64(ix.q.len()))
 }
 
 // CountPull notes one pull of repo@digest; counts reach the store in Run's
@@ -110,15 +111,21 @@ func (ix *Indexer) flushPulls() {
 }
 
 func (ix *Indexer) process(ctx context.Context, t task) {
+	start, kind, result := time.Now(), "manifest", "ok"
 	var err error
 	if t.Digest == "" {
+		kind = "tags"
 		err = ix.syncTags(ctx, t.Repo)
 	} else {
 		_, err = ix.syncManifest(ctx, t.Repo, t.Digest)
 	}
 	if err != nil && ctx.Err() == nil {
+		result = "error"
 		ix.log.Warn("catalog indexing failed", "repository", t.Repo, "digest", t.Digest, "error", err)
 	}
+	indexedTotal.WithLabelValues(kind, result).Inc()
+	indexSeconds.WithLabelValues(kind).Observe(time.Since(start).Seconds())
+	queueDepth.Set(float64(ix.q.len()))
 }
 
 // syncManifest makes the record of repo@digest match storage: built when
