@@ -1,0 +1,42 @@
+package server_test
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestHealthAndMetrics(t *testing.T) {
+	ts, _ := startServer(t, nil)
+	if r := do(t, http.MethodGet, ts.URL+"/healthz", nil); r.status != 200 || !strings.Contains(string(r.body), `"ok"`) {
+		t.Fatalf("healthz: %d %s", r.status, r.body)
+	}
+	m := imageManifest(t, ts.URL, "ops/app")
+	if r := do(t, http.MethodPut, ts.URL+"/v2/ops/app/manifests/v1", m, "Content-Type", "application/vnd.oci.image.manifest.v1+json"); r.status != 201 {
+		t.Fatalf("push: %d", r.status)
+	}
+	want := []string{
+		`oyster_http_requests_total{code="201",method="PUT",surface="v2"}`,
+		`oyster_registry_events_total{action="manifest.put"}`,
+		`oyster_catalog_tasks_total{kind="manifest",result="ok"}`,
+		"registry_storage_action_seconds", // distribution's own
+	}
+	var body string
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		body = string(do(t, http.MethodGet, ts.URL+"/metrics", nil).body)
+		if containsAll(body, want) {
+			return
+		}
+	}
+	t.Fatalf("metrics lack some of %v:\n%s", want, body)
+}
+
+func containsAll(s string, subs []string) bool {
+	for _, sub := range subs {
+		if !strings.Contains(s, sub) {
+			return false
+		}
+	}
+	return true
+}
