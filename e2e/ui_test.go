@@ -291,6 +291,7 @@ func uiImagePage(t *testing.T, ctx context.Context, f uiFixtures) {
 	if def := uiTexts(t, ctx, "#sif pre"); len(def) == 0 || !strings.Contains(def[0], "Bootstrap: docker") {
 		t.Errorf("SIF definition file: %q", def)
 	}
+	uiScreenshot(t, ctx, "sif")
 }
 
 // uiWithoutJavaScript searches by submitting the form and filters packages

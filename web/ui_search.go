@@ -14,7 +14,7 @@ const resultsPerPage = 20
 
 // uiFacets are the facets the results page shows, in this order.
 var uiFacets = []struct{ name, label string }{
-	{"type", "Type"}, {"arch", "Architecture"}, {"os", "Operating system"}, {"namespace", "Namespace"},
+	{"type", "Type"}, {"arch", "Architecture"}, {"os", "OS"}, {"namespace", "Namespace"},
 	{"python", "Python"}, {"cuda", "CUDA"}, {"packages", "Packages"},
 }
 
