@@ -170,8 +170,8 @@ func newRecordText(rec *catalog.Record) *recordText {
 // name (newest first among equals). Only images and indexes are offered:
 // a hub cannot start a SIF file or an artifact.
 func hubChoices(recs []*catalog.Record, host string) []hubChoice {
-	var entries []hubEntry
-	seen := map[string]bool{}
+	entries := make([]hubEntry, 0, 2*len(recs))
+	seen := make(map[string]bool, len(recs))
 	for _, rec := range recs {
 		if (rec.Kind != catalog.KindImage && rec.Kind != catalog.KindIndex) || seen[rec.Key()] {
 			continue
@@ -251,6 +251,7 @@ func unique(s string, seen map[string]bool, sep string) string {
 func slugFor(repo, tag string) string {
 	sum := sha256.Sum256([]byte(repo + ":" + tag))
 	var b strings.Builder
+	b.Grow(64)
 	dash := false // a run of other characters becomes one dash
 	for _, c := range []byte(strings.ToLower(repo + "-" + tag)) {
 		if !('a' <= c && c <= 'z' || '0' <= c && c <= '9') {
