@@ -31,7 +31,8 @@ const layerCacheVersion = "v1"
 
 // Store keeps records and the caches behind them in a bbolt file.
 type Store struct {
-	db *bolt.DB
+	db    *bolt.DB
+	cache recordCache
 }
 
 // OpenStore opens or creates the state store at path. It does not fsync:
@@ -43,7 +44,7 @@ func OpenStore(path string) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Store{db: db}, nil
+	return &Store{db: db, cache: recordCache{m: map[string]*Record{}}}, nil
 }
 
 // Close closes the store.
@@ -52,6 +53,7 @@ func (s *Store) Close() error { return s.db.Close() }
 // Reset drops every record and relation but keeps the layer cache, which
 // depends only on layer content.
 func (s *Store) Reset() error {
+	defer s.cache.clear()
 	return s.db.Update(func(tx *bolt.Tx) error {
 		for _, b := range allBuckets {
 			if bytes.Equal(b, bucketLayers) || bytes.Equal(b, bucketPulls) {
@@ -71,7 +73,13 @@ func (s *Store) Reset() error {
 func join(parts ...string) []byte { return []byte(strings.Join(parts, "\x00")) }
 
 // Record returns the record for key (repo@digest), or nil.
+// The record is a shallow copy of a cached one: callers may set its fields
+// but must not change its slices or maps in place.
 func (s *Store) Record(key string) (*Record, error) {
+	if rec := s.cache.get(key); rec != nil {
+		return rec, nil
+	}
+	gen := s.cache.generation()
 	var rec *Record
 	err := s.db.View(func(tx *bolt.Tx) error {
 		raw := tx.Bucket(bucketRecords).Get([]byte(key))
@@ -81,6 +89,11 @@ func (s *Store) Record(key string) (*Record, error) {
 		rec = &Record{}
 		return json.Unmarshal(raw, rec)
 	})
+	if rec != nil && err == nil {
+		s.cache.put(key, rec, gen)
+		cp := *rec
+		return &cp, nil
+	}
 	return rec, err
 }
 
@@ -90,6 +103,7 @@ func (s *Store) PutRecord(rec *Record) error {
 	if err != nil {
 		return err
 	}
+	defer s.cache.drop(rec.Key()) // after the commit, so no reader caches the old one
 	return s.db.Update(func(tx *bolt.Tx) error {
 		if err := deleteChains(tx, rec.Key()); err != nil {
 			return err
@@ -103,6 +117,7 @@ func (s *Store) PutRecord(rec *Record) error {
 
 // DeleteRecord removes the record for key and its relations.
 func (s *Store) DeleteRecord(key string) error {
+	defer s.cache.drop(key)
 	return s.db.Update(func(tx *bolt.Tx) error {
 		if err := deleteChains(tx, key); err != nil {
 			return err
