@@ -1,0 +1,433 @@
+#!/usr/bin/env bash
+# `make bench`: Oyster's registry core against the reference registry
+# (distribution v3.1.2), in the same run, on the same machine and disk.
+#
+#   1. push and pull throughput of a 1 GiB image (4 × 256 MiB random,
+#      uncompressed tar layers) with crane, fresh registry and storage for
+#      every measurement, rounds alternating which registry goes first;
+#   2. manifest HEAD requests/s over 100 keep-alive connections
+#      (bench/headload).
+#
+# Prints medians and the ratio Oyster/reference; the goal is ≥ 0.95 for push
+# and pull. A benchmark, not a test: it exits non-zero only when something
+# breaks, never because a ratio misses the goal.
+#
+# Knobs (environment): BENCH_ROUNDS (5), BENCH_LAYERS (4), BENCH_LAYER_SIZE
+# (268435456), BENCH_HEAD_CONNS (100), BENCH_HEAD_DURATION (5s),
+# BENCH_HEAD_MAX (2000000 requests), BENCH_TMPDIR (/tmp; storage, image and
+# pulls all live under one directory made there), BENCH_KEEP=1 keeps that
+# directory and the registries' logs, BENCH_OYSTER_BIN (bin/registry) the
+# Oyster binary to measure.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+export PATH=$ROOT/.cache/tools/bin:$PATH
+
+ROUNDS=${BENCH_ROUNDS:-5}
+LAYERS=${BENCH_LAYERS:-4}
+LAYER_SIZE=${BENCH_LAYER_SIZE:-268435456}
+HEAD_CONNS=${BENCH_HEAD_CONNS:-100}
+HEAD_DURATION=${BENCH_HEAD_DURATION:-5s}
+HEAD_MAX=${BENCH_HEAD_MAX:-2000000}
+TMPBASE=${BENCH_TMPDIR:-/tmp}
+GOAL=0.95
+
+die() { echo "bench: $*" >&2; exit 1; }
+
+for tool in crane registry-reference; do
+  command -v "$tool" >/dev/null || die "$tool not found; run 'make bench' (it installs the test tools first)"
+done
+OYSTER_BIN=${BENCH_OYSTER_BIN:-$ROOT/bin/registry}
+[[ -x $OYSTER_BIN ]] || die "$OYSTER_BIN not built; run 'make bench' (it builds first)"
+
+WORK=$(mktemp -d "$TMPBASE/oyster-bench.XXXXXX")
+PIDS=()
+
+cleanup() {
+  local pid
+  for pid in "${PIDS[@]}"; do
+    kill -TERM "$pid" 2>/dev/null || true
+  done
+  for pid in "${PIDS[@]}"; do
+    wait "$pid" 2>/dev/null || true
+  done
+  PIDS=()
+  if [[ ${BENCH_KEEP:-0} == 1 ]]; then
+    echo "bench: kept $WORK"
+  else
+    rm -rf "$WORK"
+  fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# ---------------------------------------------------------------- helpers
+
+# free_port sets FREE_PORT to a loopback TCP port nothing answers on and that
+# this script has not handed out before (call it directly, not in $(...)).
+USED_PORTS=" "
+free_port() {
+  local p
+  for _ in $(seq 200); do
+    p=$((20000 + RANDOM % 40000))
+    [[ $USED_PORTS == *" $p "* ]] && continue
+    if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
+      USED_PORTS+="$p "
+      FREE_PORT=$p
+      return
+    fi
+  done
+  die "no free port found"
+}
+
+# median of the arguments (mean of the middle two for an even count)
+median() {
+  printf '%s\n' "$@" | sort -g | awk '{v[NR]=$1} END {
+    if (NR == 0) { print "nan"; exit }
+    if (NR % 2) print v[(NR+1)/2]; else printf "%.6f\n", (v[NR/2]+v[NR/2+1])/2 }'
+}
+
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.3f", a/b; else print "-" }'; }
+
+verdict() {
+  awk -v r="$1" -v g="$GOAL" 'BEGIN { if (r + 0 >= g) print "meets goal"; else print "BELOW GOAL" }'
+}
+
+# start_registry KIND NAME → sets REG_PID, REG_PORT, REG_DATA, REG_LOG.
+# Every registry gets an empty storage directory of its own.
+start_registry() {
+  local kind=$1 name=$2
+  free_port
+  REG_PORT=$FREE_PORT
+  REG_DATA=$WORK/$name
+  REG_LOG=$WORK/logs/$name
+  mkdir -p "$REG_DATA" "$WORK/logs"
+  case $kind in
+  oyster)
+    # The environment may carry OYSTER_* overrides; the benchmark runs the
+    # defaults.
+    local unset=() v
+    for v in $(compgen -e | grep '^OYSTER_' || true); do unset+=(-u "$v"); done
+    env "${unset[@]}" "$OYSTER_BIN" --addr "127.0.0.1:$REG_PORT" --data "$REG_DATA" \
+      >"$REG_LOG.out" 2>"$REG_LOG.err" &
+    ;;
+  reference)
+    cat >"$REG_DATA.yml" <<EOF
+version: 0.1
+log:
+  level: info
+storage:
+  filesystem:
+    rootdirectory: $REG_DATA/registry
+  delete:
+    enabled: true
+  cache:
+    blobdescriptor: inmemory
+http:
+  addr: 127.0.0.1:$REG_PORT
+EOF
+    # OTEL_TRACES_EXPORTER=none: distribution v3 otherwise exports a trace
+    # of every request to localhost:4318 (see docs/benchmarks.md).
+    OTEL_TRACES_EXPORTER=none registry-reference serve "$REG_DATA.yml" \
+      >"$REG_LOG.out" 2>"$REG_LOG.err" &
+    ;;
+  *) die "unknown registry kind $kind" ;;
+  esac
+  REG_PID=$!
+  PIDS+=("$REG_PID")
+  local i
+  for i in $(seq 100); do
+    if curl -fsS -o /dev/null "http://127.0.0.1:$REG_PORT/v2/" 2>/dev/null; then
+      return
+    fi
+    kill -0 "$REG_PID" 2>/dev/null || { tail -20 "$REG_LOG.err" >&2; die "$kind registry exited at start"; }
+    sleep 0.1
+  done
+  tail -20 "$REG_LOG.err" >&2
+  die "$kind registry did not answer on 127.0.0.1:$REG_PORT"
+}
+
+stop_registry() {
+  local pid=$1 keep=() p
+  kill -TERM "$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+  for p in "${PIDS[@]}"; do [[ $p == "$pid" ]] || keep+=("$p"); done
+  PIDS=("${keep[@]}")
+}
+
+# bytes stored under a directory (apparent sizes, so holes do not hide data)
+stored_bytes() { du -sb "$1" | awk '{print $1}'; }
+
+# CPU time (user + system, clock ticks) a process has used so far
+CLK_TCK=$(getconf CLK_TCK)
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+
+loadavg() { cut -d' ' -f1-3 /proc/loadavg; }
+
+# percent of the machine's CPU busy over the next two seconds
+busy_pct() {
+  local a b
+  a=$(awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 + $9, $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9; exit }' /proc/stat)
+  sleep 2
+  b=$(awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 + $9, $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9; exit }' /proc/stat)
+  awk -v a="$a" -v b="$b" 'BEGIN { split(a, x, " "); split(b, y, " "); printf "%.0f", (y[1] - x[1]) / (y[2] - x[2]) * 100 }'
+}
+
+# ---------------------------------------------------------------- machine
+
+cpu_model=$(awk -F': *' '/^model name/ {print $2; exit}' /proc/cpuinfo)
+mem_total=$(awk '/^MemTotal/ {printf "%.1f GiB", $2/1048576}' /proc/meminfo)
+fs_info=$(df -PT "$WORK" | awk 'NR==2 {print $2 " on " $1}')
+image_bytes=$((LAYERS * LAYER_SIZE))
+image_mib=$((image_bytes / 1048576))
+load_start=$(loadavg)
+busy_start=$(busy_pct)
+
+echo "================================================================"
+echo " Oyster benchmark: registry core vs reference distribution v3.1.2"
+echo "================================================================"
+printf '  %-10s %s\n' \
+  date "$(date -u '+%Y-%m-%d %H:%M:%S UTC')" \
+  oyster "${OYSTER_BIN#$ROOT/}; tree at $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?')$(git -C "$ROOT" diff --quiet HEAD -- 2>/dev/null || echo ' (uncommitted changes in the tree)')" \
+  reference "registry-reference: $(cat "$ROOT/.cache/tools/bin/.registry-reference.version" 2>/dev/null || echo '?')" \
+  client "crane: $(cat "$ROOT/.cache/tools/bin/.crane.version" 2>/dev/null || echo '?')" \
+  machine "$(nproc) CPUs ($cpu_model), $mem_total memory, Linux $(uname -r)" \
+  load "before the run: load average $load_start, CPUs $busy_start% busy with other work" \
+  storage "filesystem driver, fresh directory under $WORK ($fs_info)" \
+  image "$LAYERS x $((LAYER_SIZE / 1048576)) MiB random uncompressed tar layers = $image_bytes bytes" \
+  method "$ROUNDS rounds per figure, alternating which registry goes first; medians" \
+  units "MB/s = 10^6 bytes/s of layer data; CPU = registry process user+sys seconds"
+if ((busy_start > 20)); then
+  echo "  WARNING: other work keeps the CPUs $busy_start% busy; figures will be noisy (see \"other CPU %\")."
+fi
+echo
+
+# ---------------------------------------------------------------- image
+
+echo "building bench helpers and generating the ${image_mib} MiB image (not timed) ..."
+mkdir -p "$WORK/bin"
+go build -o "$WORK/bin/mkimage" ./bench/mkimage
+go build -o "$WORK/bin/headload" ./bench/headload
+"$WORK/bin/mkimage" -out "$WORK/image" -layers "$LAYERS" -layer-size "$LAYER_SIZE" >/dev/null
+"$WORK/bin/mkimage" -out "$WORK/small-image" -layers 1 -layer-size 4096 >/dev/null
+# Read the image once so that every push reads it from the page cache.
+cat "$WORK"/image/blobs/sha256/* >/dev/null
+echo
+
+# ---------------------------------------------------------------- measuring
+
+NPROC=$(nproc)
+# busy clock ticks of the whole machine so far
+busy_ticks() { awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 + $9; exit }' /proc/stat; }
+
+# measure PID OUTFILE CMD... runs CMD (output to OUTFILE) and sets
+#   M_WALL   wall seconds
+#   M_SRV    CPU seconds the registry PID used meanwhile
+#   M_END_TICKS, M_END_TIME  the registry's CPU ticks and the time at the end
+#   M_OTHER  percent of the machine's CPU used by neither that registry nor
+#            CMD: other processes, plus kernel threads (writeback, softirq).
+#            High values mean the figure was measured on a busy machine.
+measure() {
+  local pid=$1 out=$2 c0 c1 b0 b1 u s
+  shift 2
+  local TIMEFORMAT='%3R %3U %3S'
+  c0=$(cpu_ticks "$pid")
+  b0=$(busy_ticks)
+  { time "$@" >"$out" 2>&1; } 2>"$WORK/time.out" || { cat "$out" >&2; return 1; }
+  b1=$(busy_ticks)
+  c1=$(cpu_ticks "$pid")
+  read -r M_WALL u s <"$WORK/time.out"
+  M_END_TICKS=$c1
+  M_END_TIME=$(date +%s.%N)
+  M_SRV=$(awk -v t=$((c1 - c0)) -v hz="$CLK_TCK" 'BEGIN { printf "%.3f", t / hz }')
+  M_OTHER=$(awk -v b=$((b1 - b0)) -v hz="$CLK_TCK" -v srv="$M_SRV" -v u="$u" -v s="$s" -v w="$M_WALL" -v n="$NPROC" \
+    'BEGIN { o = (b / hz - srv - u - s) / (w * n) * 100; if (o < 0) o = 0; printf "%.0f", o }')
+}
+
+# settle PID [TICKS TIME] waits until the registry has been idle for half a
+# second (at most 4% of a CPU), at most 10 minutes, and sets
+#   S_WALL  seconds until then (the idle half second not counted; polled
+#           every 0.5 s, so an upper bound)
+#   S_CPU   CPU seconds the registry used meanwhile
+# both counted from TICKS and TIME (as measure left them) if given, else now.
+# Work a registry does after answering, such as indexing what was pushed,
+# then neither leaks into the next timed step nor goes unreported.
+settle() {
+  local pid=$1 c0=${2:-} t0=${3:-} prev cur i
+  [[ -n $t0 ]] || t0=$(date +%s.%N)
+  [[ -n $c0 ]] || c0=$(cpu_ticks "$pid")
+  prev=$c0
+  for ((i = 0; i < 1200; i++)); do
+    sleep 0.5
+    cur=$(cpu_ticks "$pid")
+    ((cur - prev <= CLK_TCK / 50)) && break
+    prev=$cur
+  done
+  S_WALL=$(awk -v t0="$t0" -v t1="$(date +%s.%N)" 'BEGIN { w = t1 - t0 - 0.5; if (w < 0) w = 0; printf "%.1f", w }')
+  S_CPU=$(awk -v t=$((cur - c0)) -v hz="$CLK_TCK" 'BEGIN { printf "%.2f", t / hz }')
+}
+
+# ---------------------------------------------------------------- push & pull
+
+declare -A PUSH PULL PUSHCPU PULLCPU PUSHOTHER PULLOTHER BGWALL BGCPU
+measure_transfer() { # KIND ROUND
+  local kind=$1 round=$2 name="$1-$2" ref stored pulled
+  start_registry "$kind" "$name"
+  settle "$REG_PID" # start-up work (Oyster reconciles its catalog)
+  # A repository name of its own per run, on top of the fresh storage: no
+  # blob can be mounted or skipped as already there.
+  ref="127.0.0.1:$REG_PORT/bench/$kind-r$round:bench"
+
+  sync # write back earlier runs' data outside the timed region
+  measure "$REG_PID" "$WORK/logs/$name.push" crane push --insecure "$WORK/image" "$ref" ||
+    die "push to $kind failed"
+  PUSH[$kind,$round]=$(awk -v b="$image_bytes" -v w="$M_WALL" 'BEGIN { printf "%.1f", b / w / 1e6 }')
+  PUSHCPU[$kind,$round]=$(awk -v c="$M_SRV" -v b="$image_bytes" 'BEGIN { printf "%.2f", c / (b / 1073741824) }')
+  PUSHOTHER[$kind,$round]=$M_OTHER
+  stored=$(stored_bytes "$REG_DATA")
+  ((stored >= image_bytes)) || die "$kind stores $stored bytes after the push, less than the image's $image_bytes: was anything uploaded?"
+
+  settle "$REG_PID" "$M_END_TICKS" "$M_END_TIME" # work the push left (Oyster indexes the image)
+  BGWALL[$kind,$round]=$S_WALL
+  BGCPU[$kind,$round]=$S_CPU
+
+  sync
+  measure "$REG_PID" "$WORK/logs/$name.pull" crane pull --insecure --format oci "$ref" "$WORK/pulled-$name" ||
+    die "pull from $kind failed"
+  PULL[$kind,$round]=$(awk -v b="$image_bytes" -v w="$M_WALL" 'BEGIN { printf "%.1f", b / w / 1e6 }')
+  PULLCPU[$kind,$round]=$(awk -v c="$M_SRV" -v b="$image_bytes" 'BEGIN { printf "%.2f", c / (b / 1073741824) }')
+  PULLOTHER[$kind,$round]=$M_OTHER
+  pulled=$(stored_bytes "$WORK/pulled-$name/blobs")
+  ((pulled >= image_bytes)) || die "pulled only $pulled bytes from $kind"
+
+  stop_registry "$REG_PID"
+  rm -rf "$REG_DATA" "$REG_DATA.yml" "$WORK/pulled-$name"
+}
+
+transfer_row() { # LABEL KIND ROUND
+  printf '  %-5s %-9s | %8s %9s %6s | %8s %8s | %8s %9s %6s\n' "$1" "$2" \
+    "${PUSH[$2,$3]}" "${PUSHCPU[$2,$3]}" "${PUSHOTHER[$2,$3]}" "${BGWALL[$2,$3]}" "${BGCPU[$2,$3]}" \
+    "${PULL[$2,$3]}" "${PULLCPU[$2,$3]}" "${PULLOTHER[$2,$3]}"
+}
+
+echo "push / pull: crane push <OCI layout>, then crane pull --format oci once the registry is idle again;"
+echo "a fresh registry and storage per row"
+printf '  %-5s %-9s | %8s %9s %6s | %8s %8s | %8s %9s %6s\n' "" "" "push" "registry" "other" "after push:" "" "pull" "registry" "other"
+printf '  %-5s %-9s | %8s %9s %6s | %8s %8s | %8s %9s %6s\n' round registry "MB/s" "CPU s/GiB" "CPU %" "busy s" "CPU s" "MB/s" "CPU s/GiB" "CPU %"
+# Warm-up, not counted: the first GiB a run writes costs the registry far more
+# CPU than later ones (seen on this VM: 4-5 s/GiB instead of ~2.7 for the
+# very first push), which would penalise whichever registry went first.
+for kind in oyster reference; do
+  measure_transfer "$kind" 0
+  transfer_row w-up "$kind" 0
+done
+for ((r = 1; r <= ROUNDS; r++)); do
+  if ((r % 2)); then order=(oyster reference); else order=(reference oyster); fi
+  for kind in "${order[@]}"; do
+    measure_transfer "$kind" "$r"
+    transfer_row "$r" "$kind" "$r"
+  done
+done
+echo
+
+# ---------------------------------------------------------------- manifest HEAD
+
+echo "manifest HEAD by tag: bench/headload, $HEAD_CONNS connections, 1 s warm-up, then $HEAD_DURATION (at most $HEAD_MAX requests)"
+declare -A HEADPORT HEADPID RPS HEADCPU HEADOTHER
+for kind in oyster reference; do
+  start_registry "$kind" "$kind-head"
+  HEADPORT[$kind]=$REG_PORT
+  HEADPID[$kind]=$REG_PID
+  crane push --insecure "$WORK/small-image" "127.0.0.1:$REG_PORT/bench/head:latest" >"$WORK/logs/$kind-head.push" 2>&1 ||
+    { cat "$WORK/logs/$kind-head.push" >&2; die "push of the small image to $kind failed"; }
+  settle "$REG_PID"
+done
+printf '  %-5s %-9s | %10s %8s %8s %9s %7s\n' "" "" "" "" "" "registry" "other"
+printf '  %-5s %-9s | %10s %8s %8s %9s %7s\n' round registry "requests/s" "p50 ms" "p99 ms" "CPU µs/req" "CPU %"
+for ((r = 1; r <= ROUNDS; r++)); do
+  if ((r % 2)); then order=(oyster reference); else order=(reference oyster); fi
+  for kind in "${order[@]}"; do
+    out=$WORK/logs/$kind-head-$r.load
+    measure "${HEADPID[$kind]}" "$out" "$WORK/bin/headload" \
+      -url "http://127.0.0.1:${HEADPORT[$kind]}/v2/bench/head/manifests/latest" \
+      -c "$HEAD_CONNS" -d "$HEAD_DURATION" -n "$HEAD_MAX" ||
+      die "HEAD load against $kind failed"
+    line=$(grep '^RESULT ' "$out")
+    field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<<"$line"; }
+    RPS[$kind,$r]=$(field rps)
+    # The registry's CPU covers the warm-up too: divide by the requests of
+    # the whole run, estimated at the measured rate.
+    HEADCPU[$kind,$r]=$(awk -v c="$M_SRV" -v rps="${RPS[$kind,$r]}" -v w="$M_WALL" \
+      'BEGIN { printf "%.0f", c * 1e6 / (rps * w) }')
+    HEADOTHER[$kind,$r]=$M_OTHER
+    printf '  %-5s %-9s | %10.0f %8.2f %8.2f %9s %7s\n' "$r" "$kind" "${RPS[$kind,$r]}" \
+      "$(field p50_ms)" "$(field p99_ms)" "${HEADCPU[$kind,$r]}" "${HEADOTHER[$kind,$r]}"
+  done
+done
+for kind in oyster reference; do stop_registry "${HEADPID[$kind]}"; done
+echo
+
+# ---------------------------------------------------------------- summary
+
+collect() { # ARRAYNAME KIND → the values of every round
+  local -n arr=$1
+  local r
+  for ((r = 1; r <= ROUNDS; r++)); do echo "${arr[$2,$r]}"; done
+}
+row() { # LABEL ARRAYNAME FORMAT NOTE (NOTE "goal": the verdict against the goal)
+  local o r q
+  o=$(median $(collect "$2" oyster))
+  r=$(median $(collect "$2" reference))
+  q=$(ratio "$o" "$r")
+  printf "  %-22s $3 $3 %8s  %s\n" "$1" "$o" "$r" "$q" "$([[ $4 == goal ]] && verdict "$q" || echo "$4")"
+}
+echo "summary: medians of $ROUNDS rounds; goal: Oyster/reference >= $GOAL for push and pull"
+printf '  %-22s %10s %10s %8s\n' "" oyster reference ratio
+row "push MB/s" PUSH %10.1f goal
+row "pull MB/s" PULL %10.1f goal
+row "manifest HEAD req/s" RPS %10.0f "(informational)"
+row "push CPU s/GiB" PUSHCPU %10.2f "(registry CPU; lower is better)"
+row "after-push busy s" BGWALL %10.1f "(registry still working after the push answered)"
+row "after-push CPU s" BGCPU %10.2f "(CPU of that work)"
+row "pull CPU s/GiB" PULLCPU %10.2f "(registry CPU; lower is better)"
+row "HEAD CPU µs/request" HEADCPU %10.0f "(registry CPU; lower is better)"
+per_round_ratios() { # ARRAYNAME → "r1 r2 ..." Oyster/reference round by round
+  local -n arr=$1
+  local r out=()
+  for ((r = 1; r <= ROUNDS; r++)); do out+=("$(ratio "${arr[oyster,$r]}" "${arr[reference,$r]}")"); done
+  echo "${out[*]}"
+}
+echo "  per-round ratios (each round's two registries ran back to back):"
+echo "    push  $(per_round_ratios PUSH)"
+echo "    pull  $(per_round_ratios PULL)"
+echo "    HEAD  $(per_round_ratios RPS)"
+# Rounds where neither registry had to share the machine with other work are
+# the trustworthy ones on a shared machine: show their ratios on their own.
+quiet_ratios() { # ARRAYNAME OTHERARRAYNAME → "ratio(round) ..." of quiet rounds
+  local -n arr=$1 oth=$2
+  local r out=()
+  for ((r = 1; r <= ROUNDS; r++)); do
+    if ((${oth[oyster,$r]} <= QUIET && ${oth[reference,$r]} <= QUIET)); then
+      out+=("$(ratio "${arr[oyster,$r]}" "${arr[reference,$r]}")(r$r)")
+    fi
+  done
+  echo "${out[*]:-none}"
+}
+QUIET=10
+echo "  ratios of the quiet rounds only (other CPU <= $QUIET% for both registries):"
+echo "    push  $(quiet_ratios PUSH PUSHOTHER)"
+echo "    pull  $(quiet_ratios PULL PULLOTHER)"
+echo "    HEAD  $(quiet_ratios RPS HEADOTHER)"
+all_other=()
+for ((r = 1; r <= ROUNDS; r++)); do
+  for kind in oyster reference; do
+    all_other+=("${PUSHOTHER[$kind,$r]}" "${PULLOTHER[$kind,$r]}" "${HEADOTHER[$kind,$r]}")
+  done
+done
+other_median=$(printf "%.0f" "$(median "${all_other[@]}")")
+echo "  other CPU (neither registry nor client) during the measurements: median ${other_median}% of the machine"
+if awk -v o="$other_median" 'BEGIN { exit !(o > 15) }'; then
+  echo "  WARNING: other work competed for the CPUs; differences of 10-20% are within the noise. Rerun on a quiet machine."
+fi
+echo "  load average $load_start at start, $(loadavg) at the end"
