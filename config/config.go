@@ -155,6 +155,9 @@ func (c *Config) Validate() error {
 	default:
 		return fmt.Errorf("config: storage.driver %q is not one of filesystem, s3", c.Storage.Driver)
 	}
+	if h := c.Hub.RegistryHost; h != "" && (strings.ContainsAny(h, "/ @") || strings.Contains(h, "://")) {
+		return fmt.Errorf("config: hub.registry_host %q must be host[:port], without scheme or path", h)
+	}
 	switch strings.ToLower(c.Log.Level) {
 	case "debug", "info", "warn", "error":
 	default:

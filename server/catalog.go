@@ -22,6 +22,9 @@ type catalogParts struct {
 // openCatalog opens the catalog's state store and search index under
 // <data>/catalog.
 func openCatalog(s *Server) (*catalogParts, error) {
+	if _, err := search.Parse(s.cfg.Hub.Query); err != nil {
+		return nil, fmt.Errorf("config: hub.query %q: %w", s.cfg.Hub.Query, err)
+	}
 	dir := filepath.Join(s.cfg.Data, "catalog")
 	store, err := catalog.OpenStore(filepath.Join(dir, "state.db"))
 	if err != nil {

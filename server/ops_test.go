@@ -1,10 +1,16 @@
 package server_test
 
 import (
+	"context"
+	"io"
+	"log/slog"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/oyster-registry/oyster/config"
+	"github.com/oyster-registry/oyster/server"
 )
 
 func TestHealthAndMetrics(t *testing.T) {
@@ -39,4 +45,14 @@ func containsAll(s string, subs []string) bool {
 		}
 	}
 	return true
+}
+
+func TestBadHubQueryStopsStartUp(t *testing.T) {
+	cfg := config.Default()
+	cfg.Data = t.TempDir()
+	cfg.Hub.Query = "lable:x=y"
+	_, err := server.New(context.Background(), cfg, server.Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err == nil || !strings.Contains(err.Error(), "hub.query") || !strings.Contains(err.Error(), "unknown filter") {
+		t.Fatalf("got %v", err)
+	}
 }
