@@ -15,6 +15,7 @@ import (
 func bridgeLogrus(log *slog.Logger, level string) {
 	std := logrus.StandardLogger()
 	std.SetOutput(io.Discard)
+	std.SetFormatter(discardFormatter{}) // the hook logs; formatting for io.Discard is waste
 	lvl, err := logrus.ParseLevel(level)
 	if err != nil {
 		lvl = logrus.InfoLevel
@@ -23,6 +24,10 @@ func bridgeLogrus(log *slog.Logger, level string) {
 	std.ReplaceHooks(logrus.LevelHooks{})
 	std.AddHook(&slogHook{log: log.With("component", "distribution")})
 }
+
+type discardFormatter struct{}
+
+func (discardFormatter) Format(*logrus.Entry) ([]byte, error) { return nil, nil }
 
 type slogHook struct{ log *slog.Logger }
 
