@@ -3,79 +3,39 @@ package search
 import (
 	"strings"
 
-	"github.com/blevesearch/bleve/v2/search/query"
+	"github.com/RoaringBitmap/roaring/v2"
+	"github.com/blevesearch/bleve/v2/analysis"
 
 	"github.com/oyster-registry/oyster/catalog/version"
 )
 
-// dictionary enumerates the terms of one field that start with a prefix;
-// the index answers it from bleve's term dictionary.
-type dictionary interface {
-	terms(field, prefix string) ([]string, error)
-}
-
-// clause is the meaning of one term, turned into a bleve query against
-// the terms the index holds at search time.
+// clause is the meaning of one term. A search prepares each clause once
+// and then matches it on every segment.
 type clause interface {
-	query(d dictionary) (query.Query, error)
+	prepare(a analysis.Analyzer) matcher
 }
 
-// textFields are searched by free text, with the weight of a match in each.
-var textFields = []struct {
-	field string
-	boost float64
-}{
-	{fName, 5}, {fTitle, 3}, {fPkgText, 2}, {fTagText, 2}, {fDesc, 1}, {fLabelText, 1}, {fFacts, 1},
+// matcher finds the documents of one segment that a clause matches.
+type matcher interface {
+	match(v *segView) (*roaring.Bitmap, error)
 }
 
-// textClause is a free text word or a quoted phrase: it must match in at
-// least one text field, or be the exact name of an installed package.
-type textClause struct {
-	text   string
-	phrase bool
-}
+type matchFunc func(v *segView) (*roaring.Bitmap, error)
 
-func (c textClause) query(dictionary) (query.Query, error) {
-	var any []query.Query
-	for _, tf := range textFields {
-		var q query.Query
-		if c.phrase {
-			if tf.field != fName && tf.field != fTitle && tf.field != fDesc {
-				continue // phrases need positions, which only these keep
-			}
-			mp := query.NewMatchPhraseQuery(c.text)
-			mp.SetField(tf.field)
-			mp.SetBoost(tf.boost)
-			q = mp
-		} else {
-			m := query.NewMatchQuery(c.text)
-			m.SetField(tf.field)
-			m.SetBoost(tf.boost)
-			m.SetOperator(query.MatchQueryOperatorAnd)
-			q = m
-		}
-		any = append(any, q)
-	}
-	if !c.phrase {
-		any = append(any, termsQuery(fPkg, pkgNameForms(c.text), 2))
-	}
-	return query.NewDisjunctionQuery(any), nil
-}
+func (f matchFunc) match(v *segView) (*roaring.Bitmap, error) { return f(v) }
 
 // termClause is an exact keyword.
 type termClause struct{ field, value string }
 
-func (c termClause) query(dictionary) (query.Query, error) {
-	return termsQuery(c.field, []string{c.value}, 1), nil
+func (c termClause) prepare(analysis.Analyzer) matcher {
+	return matchFunc(func(v *segView) (*roaring.Bitmap, error) { return v.postings(c.field, c.value) })
 }
 
 // prefixClause matches keywords starting with a prefix.
 type prefixClause struct{ field, prefix string }
 
-func (c prefixClause) query(dictionary) (query.Query, error) {
-	q := query.NewPrefixQuery(c.prefix)
-	q.SetField(c.field)
-	return q, nil
+func (c prefixClause) prepare(analysis.Analyzer) matcher {
+	return matchFunc(func(v *segView) (*roaring.Bitmap, error) { return v.union(c.field, c.prefix, nil) })
 }
 
 // dictClause matches the keywords of a field that keep accepts; the
@@ -85,50 +45,37 @@ type dictClause struct {
 	keep  func(term string) bool
 }
 
-func (c dictClause) query(d dictionary) (query.Query, error) {
-	all, err := d.terms(c.field, "")
-	if err != nil {
-		return nil, err
-	}
-	var kept []string
-	for _, t := range all {
-		if c.keep(t) {
-			kept = append(kept, t)
-		}
-	}
-	return termsQuery(c.field, kept, 1), nil
+func (c dictClause) prepare(analysis.Analyzer) matcher {
+	return matchFunc(func(v *segView) (*roaring.Bitmap, error) { return v.union(c.field, "", c.keep) })
 }
 
 // versionClause matches keywords prefix+version whose version satisfies
-// every constraint under the field's ordering. Resolving the constraint on
-// the dictionary keeps the query exact and avoids visiting documents.
+// every constraint under the field's ordering. The constraint is resolved
+// on the term dictionary, so it is exact and never visits a document.
 type versionClause struct {
 	field       string
 	prefix      string
 	constraints []version.Constraint
 }
 
-func (c versionClause) query(d dictionary) (query.Query, error) {
-	kept, err := c.resolve(d)
-	if err != nil {
-		return nil, err
-	}
-	return termsQuery(c.field, kept, 1), nil
+func (c versionClause) prepare(analysis.Analyzer) matcher {
+	keep := c.keeper()
+	return matchFunc(func(v *segView) (*roaring.Bitmap, error) { return v.union(c.field, c.prefix, keep) })
 }
 
-func (c versionClause) resolve(d dictionary) ([]string, error) {
-	all, err := d.terms(c.field, c.prefix)
-	if err != nil {
-		return nil, err
-	}
+// keeper decides each distinct term once per search, however many
+// segments hold it.
+func (c versionClause) keeper() func(term string) bool {
 	scheme := schemeFor(c.field)
-	var kept []string
-	for _, t := range all {
-		if satisfies(scheme, strings.TrimPrefix(t, c.prefix), c.constraints) {
-			kept = append(kept, t)
+	seen := map[string]bool{}
+	return func(term string) bool {
+		ok, known := seen[term]
+		if !known {
+			ok = satisfies(scheme, strings.TrimPrefix(term, c.prefix), c.constraints)
+			seen[term] = ok
 		}
+		return ok
 	}
-	return kept, nil
 }
 
 func satisfies(s version.Scheme, v string, cons []version.Constraint) bool {
@@ -159,26 +106,31 @@ type pkgClause struct {
 	constraints []version.Constraint // nil: any version, or none recorded
 }
 
-func (c pkgClause) query(d dictionary) (query.Query, error) {
+func (c pkgClause) prepare(analysis.Analyzer) matcher {
 	if c.constraints == nil && c.ecosystem == "" {
-		return termsQuery(fPkg, pkgNameForms(c.name), 1), nil
+		return matchFunc(func(v *segView) (*roaring.Bitmap, error) { return anyTerm(v, fPkg, pkgNameForms(c.name)) })
 	}
 	ecos := ecosystems
 	if c.ecosystem != "" {
 		ecos = []string{c.ecosystem}
 	}
-	var any []query.Query
+	var vcs []versionClause
+	var keeps []func(string) bool
 	for _, eco := range ecos {
-		v := versionClause{field: pvPrefix + eco, prefix: normName(eco, c.name) + "=", constraints: c.constraints}
-		kept, err := v.resolve(d)
-		if err != nil {
-			return nil, err
-		}
-		if len(kept) > 0 {
-			any = append(any, termsQuery(v.field, kept, 1))
-		}
+		vc := versionClause{field: pvPrefix + eco, prefix: normName(eco, c.name) + "=", constraints: c.constraints}
+		vcs, keeps = append(vcs, vc), append(keeps, vc.keeper())
 	}
-	return disjunction(any), nil
+	return matchFunc(func(v *segView) (*roaring.Bitmap, error) {
+		out := roaring.New()
+		for i, vc := range vcs {
+			bm, err := v.union(vc.field, vc.prefix, keeps[i])
+			if err != nil {
+				return nil, err
+			}
+			out.Or(bm)
+		}
+		return out, nil
+	})
 }
 
 // pkgNameForms are the index forms a typed name may take: Python's PEP 503
@@ -187,25 +139,158 @@ func pkgNameForms(name string) []string {
 	return dedup([]string{normName("", name), normName("python", name)})
 }
 
-// termsQuery matches any of the exact terms in field; no terms match
-// nothing.
-func termsQuery(field string, terms []string, boost float64) query.Query {
-	qs := make([]query.Query, len(terms))
-	for i, t := range terms {
-		tq := query.NewTermQuery(t)
-		tq.SetField(field)
-		tq.SetBoost(boost)
-		qs[i] = tq
+// anyTerm matches documents holding any of terms in field.
+func anyTerm(v *segView, field string, terms []string) (*roaring.Bitmap, error) {
+	out := roaring.New()
+	for _, t := range terms {
+		bm, err := v.postings(field, t)
+		if err != nil {
+			return nil, err
+		}
+		out.Or(bm)
 	}
-	return disjunction(qs)
+	return out, nil
 }
 
-func disjunction(qs []query.Query) query.Query {
-	switch len(qs) {
-	case 0:
-		return query.NewMatchNoneQuery()
-	case 1:
-		return qs[0]
+// textFields are searched by free text, with the weight of a match in
+// each. Phrases are looked for only in the stored ones.
+var textFields = []struct {
+	field  string
+	boost  float32
+	stored bool
+}{
+	{fName, 5, true}, {fTitle, 3, true}, {fPkgText, 2, false}, {fTagText, 2, false},
+	{fDesc, 1, true}, {fLabelText, 1, false}, {fFacts, 1, false},
+}
+
+// pkgBoost weighs a word that is exactly the name of an installed package.
+const pkgBoost = 2
+
+// textClause is a free text word or a quoted phrase: it must match in at
+// least one text field, or be the exact name of an installed package.
+type textClause struct {
+	text   string
+	phrase bool
+}
+
+func (c textClause) prepare(a analysis.Analyzer) matcher {
+	return &textMatcher{c: c, tokens: analyze(a, c.text), analyzer: a}
+}
+
+// textMatcher remembers, per segment, which fields matched, so that the
+// search can score documents by where the text was found.
+type textMatcher struct {
+	c        textClause
+	tokens   []string
+	analyzer analysis.Analyzer
+	parts    map[*segView][]part
+	df       uint64 // documents matched over all segments
+}
+
+// part is the documents of one segment where a text matched in one field.
+type part struct {
+	docs  *roaring.Bitmap
+	boost float32
+}
+
+func (m *textMatcher) match(v *segView) (*roaring.Bitmap, error) {
+	all := roaring.New()
+	var parts []part
+	add := func(bm *roaring.Bitmap, boost float32) {
+		if !bm.IsEmpty() {
+			all.Or(bm)
+			parts = append(parts, part{bm, boost})
+		}
 	}
-	return query.NewDisjunctionQuery(qs)
+	for _, tf := range textFields {
+		if len(m.tokens) == 0 || (m.c.phrase && !tf.stored) {
+			continue
+		}
+		bm, err := m.inField(v, tf.field)
+		if err != nil {
+			return nil, err
+		}
+		add(bm, tf.boost)
+	}
+	if !m.c.phrase {
+		bm, err := anyTerm(v, fPkg, pkgNameForms(m.c.text))
+		if err != nil {
+			return nil, err
+		}
+		add(bm, pkgBoost)
+	}
+	if m.parts == nil {
+		m.parts = map[*segView][]part{}
+	}
+	m.parts[v] = parts
+	m.df += all.GetCardinality()
+	return all, nil
+}
+
+// keepHits narrows the segment's parts to the search's hits, which are all
+// that will be scored.
+func (m *textMatcher) keepHits(v *segView, hits *roaring.Bitmap) {
+	for _, p := range m.parts[v] {
+		p.docs.And(hits)
+	}
+}
+
+// inField finds the documents holding every token in field, and for a
+// phrase, holding them in order.
+func (m *textMatcher) inField(v *segView, field string) (*roaring.Bitmap, error) {
+	bm, err := v.postings(field, m.tokens[0])
+	for _, tok := range m.tokens[1:] {
+		if err != nil || bm.IsEmpty() {
+			break
+		}
+		var next *roaring.Bitmap
+		next, err = v.postings(field, tok)
+		bm.And(next)
+	}
+	if err != nil || !m.c.phrase || len(m.tokens) < 2 {
+		return bm, err
+	}
+	return m.verifyPhrase(v, field, bm)
+}
+
+// verifyPhrase keeps the candidates whose stored text holds the phrase;
+// the index keeps no positions, which would cost more than the rare
+// phrase search saves.
+func (m *textMatcher) verifyPhrase(v *segView, field string, cands *roaring.Bitmap) (*roaring.Bitmap, error) {
+	out := roaring.New()
+	it := cands.Iterator()
+	for it.HasNext() {
+		doc := it.Next()
+		text, err := v.storedText(doc, field)
+		if err != nil {
+			return nil, err
+		}
+		if hasRun(analyze(m.analyzer, text), m.tokens) {
+			out.Add(doc)
+		}
+	}
+	return out, nil
+}
+
+// hasRun reports whether run occurs in toks as consecutive tokens.
+func hasRun(toks, run []string) bool {
+	for i := 0; i+len(run) <= len(toks); i++ {
+		j := 0
+		for j < len(run) && toks[i+j] == run[j] {
+			j++
+		}
+		if j == len(run) {
+			return true
+		}
+	}
+	return false
+}
+
+// analyze returns the terms the text analyser makes of s.
+func analyze(a analysis.Analyzer, s string) []string {
+	var out []string
+	for _, t := range a.Analyze([]byte(s)) {
+		out = append(out, string(t.Term))
+	}
+	return out
 }

@@ -3,10 +3,14 @@ package search
 import (
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/oyster-registry/oyster/catalog"
 )
+
+// updatedLayout is fixed width, so that updated times sort as strings.
+const updatedLayout = "2006-01-02T15:04:05Z"
 
 // document turns a record into the flat field map the mapping expects.
 // Values are normalised here and in the query parser alike, so that what a
@@ -14,7 +18,8 @@ import (
 func document(rec *catalog.Record) map[string]interface{} {
 	d := map[string]interface{}{
 		fName: rec.Repository, fRepo: rec.Repository, fNS: namespace(rec.Repository),
-		fDigest: rec.Digest, fKind: rec.Kind, fUpdated: rec.Updated, fSize: float64(rec.Size),
+		fDigest: rec.Digest, fKind: rec.Kind, fUpdated: rec.Updated.UTC().Format(updatedLayout),
+		fSize: strconv.FormatInt(rec.Size, 10),
 	}
 	set(d, fTitle, rec.OCI.Title)
 	set(d, fDesc, rec.OCI.Description)

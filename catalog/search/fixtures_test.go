@@ -157,7 +157,7 @@ func ids(hits []Hit) []string {
 }
 
 // openFixtures indexes the fixtures in a fresh index.
-func openFixtures(t *testing.T) *Index {
+func openFixtures(t testing.TB) *Index {
 	t.Helper()
 	ix, err := Open(t.TempDir())
 	if err != nil {

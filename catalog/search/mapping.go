@@ -11,14 +11,14 @@ import (
 
 // mappingVersion is kept inside the index; Open rebuilds an index written
 // with another version because its terms would no longer match the queries.
-const mappingVersion = "oyster-search-1"
+const mappingVersion = "oyster-search-2"
 
 // Field names. They are short because bleve repeats them in every segment.
 const (
 	// Analysed text, for free text.
-	fName      = "name"      // repository; stored, term vectors (highlights)
-	fTitle     = "title"     // stored, term vectors
-	fDesc      = "desc"      // stored, term vectors
+	fName      = "name"      // repository; stored
+	fTitle     = "title"     // stored
+	fDesc      = "desc"      // stored
 	fTagText   = "tagtext"   // tags
 	fLabelText = "labeltext" // label and annotation values, vendor, authors
 	fPkgText   = "pkgtext"   // names of language packages (python, conda, r)
@@ -27,7 +27,7 @@ const (
 	// Keywords, for filters and facets.
 	fRepo     = "repo"     // doc values: sort by name
 	fNS       = "ns"       // first path component; facet
-	fDigest   = "digest"   // stored
+	fDigest   = "digest"   // stored; doc values: ties
 	fTag      = "tag"      // stored
 	fKind     = "kind"     // stored; facet
 	fArch     = "arch"     // normalised architecture; facet
@@ -45,12 +45,12 @@ const (
 	fPkg      = "pkg"     // every package name, normalised
 	fLangPkg  = "lpkg"    // language package names; facet
 	fBase     = "base"    // forms of every base reference
+	fUpdated  = "updated" // RFC 3339 UTC, sorts as time; stored; doc values
 
-	// Stored only, or numeric.
+	// Stored only.
 	fOSPretty  = "ospretty"
 	fPlatforms = "platforms" // as the record lists them
-	fUpdated   = "updated"   // stored; doc values: sort
-	fSize      = "size"      // stored
+	fSize      = "size"
 
 	// pvPrefix+ecosystem holds name=version keywords of that ecosystem, so
 	// a version constraint is resolved on a small dictionary slice and
@@ -69,8 +69,9 @@ var ecosystems = []string{"apk", "conda", "deb", "python", "r", "rpm"}
 var langEcosystems = map[string]bool{"python": true, "conda": true, "r": true}
 
 // newMapping builds a static mapping: only the fields above are indexed,
-// doc values and term vectors only where a facet, a sort or a highlight
-// needs them, which keeps the index small and Put cheap.
+// nothing keeps term vectors, and doc values exist only for the three
+// columns results are sorted by. Facets are counted from postings, not
+// doc values (see segCache), so this keeps the index small and Put cheap.
 func newMapping() (mapping.IndexMapping, error) {
 	im := bleve.NewIndexMapping()
 	err := im.AddCustomAnalyzer(textAnalyzer, map[string]interface{}{
@@ -82,57 +83,27 @@ func newMapping() (mapping.IndexMapping, error) {
 		return nil, err
 	}
 	dm := bleve.NewDocumentStaticMapping()
-	add := func(name string, fm *mapping.FieldMapping) {
-		fm.IncludeInAll = false
-		dm.AddFieldMappingsAt(name, fm)
+	add := func(store, index, docValues bool, analyzer string, fields ...string) {
+		for _, f := range fields {
+			fm := bleve.NewTextFieldMapping()
+			fm.Analyzer, fm.Store, fm.Index, fm.DocValues = analyzer, store, index, docValues
+			fm.IncludeTermVectors, fm.IncludeInAll = false, false
+			dm.AddFieldMappingsAt(f, fm)
+		}
 	}
-	for _, f := range []string{fName, fTitle, fDesc} {
-		add(f, text(true))
-	}
-	for _, f := range []string{fTagText, fLabelText, fPkgText, fFacts} {
-		add(f, text(false))
-	}
-	for _, f := range []string{fDigest, fTag} {
-		add(f, kw(true, false))
-	}
-	for _, f := range []string{fPython, fCUDA, fKind} {
-		add(f, kw(true, true))
-	}
-	for _, f := range []string{fRepo, fNS, fArch, fOSRel, fLicense, fLangPkg} {
-		add(f, kw(false, true))
-	}
-	for _, f := range []string{fPlatform, fOS, fR, fJulia, fJava, fLabel, fAnnot, fPkg, fBase} {
-		add(f, kw(false, false))
-	}
+	add(true, true, false, textAnalyzer, fName, fTitle, fDesc)
+	add(false, true, false, textAnalyzer, fTagText, fLabelText, fPkgText, fFacts)
+	add(true, true, true, keyword.Name, fDigest, fUpdated)
+	add(false, true, true, keyword.Name, fRepo)
+	add(true, true, false, keyword.Name, fTag, fKind, fPython, fCUDA)
+	add(false, true, false, keyword.Name, fNS, fArch, fPlatform, fOS, fOSRel, fR, fJulia, fJava,
+		fLicense, fLabel, fAnnot, fPkg, fLangPkg, fBase)
 	for _, e := range ecosystems {
-		add(pvPrefix+e, kw(false, false))
+		add(false, true, false, keyword.Name, pvPrefix+e)
 	}
-	for _, f := range []string{fOSPretty, fPlatforms} {
-		fm := kw(true, false)
-		fm.Index = false
-		add(f, fm)
-	}
-	updated := bleve.NewDateTimeFieldMapping()
-	updated.Store, updated.DocValues = true, true
-	add(fUpdated, updated)
-	size := bleve.NewNumericFieldMapping()
-	size.Index, size.DocValues = false, false
-	add(fSize, size)
+	add(true, false, false, keyword.Name, fOSPretty, fPlatforms, fSize)
 	im.DefaultMapping = dm
 	im.DefaultAnalyzer = keyword.Name
 	im.StoreDynamic, im.IndexDynamic, im.DocValuesDynamic = false, false, false
 	return im, nil
-}
-
-func text(highlight bool) *mapping.FieldMapping {
-	fm := bleve.NewTextFieldMapping()
-	fm.Analyzer = textAnalyzer
-	fm.Store, fm.IncludeTermVectors, fm.DocValues = highlight, highlight, false
-	return fm
-}
-
-func kw(store, docValues bool) *mapping.FieldMapping {
-	fm := bleve.NewKeywordFieldMapping()
-	fm.Store, fm.IncludeTermVectors, fm.DocValues = store, false, docValues
-	return fm
 }

@@ -178,3 +178,42 @@ func TestGeneratedFacetsRoundTrip(t *testing.T) {
 		}
 	}
 }
+
+// TestFacetCountingWays checks that counting per hit and per term agree,
+// whichever the cost estimate would pick.
+func TestFacetCountingWays(t *testing.T) {
+	ix, err := Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ix.Close()
+	if err := ix.PutBatch(generated(400)); err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{"", "pymatgen", "pkg:numpy>=1.26 -arch:arm64", "r:4.3", "type:sif"} {
+		p, err := plan(Request{Query: q})
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, done, err := ix.start(context.Background(), p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for name, spec := range facetSpecs {
+			cols := make([]*facetColumn, len(r.views))
+			for i, v := range r.views {
+				if cols[i], err = v.cache.facet(v, spec.field); err != nil {
+					t.Fatal(err)
+				}
+			}
+			perHit, perTerm := r.countPerHit(cols), r.countPerTerm(cols, spec)
+			if spec.group {
+				perHit, perTerm = groupCounts(perHit), groupCounts(perTerm)
+			}
+			if a, b := sortCounts(perHit, spec.size), sortCounts(perTerm, spec.size); !reflect.DeepEqual(a, b) {
+				t.Errorf("%q facet %s: per hit %v, per term %v", q, name, a, b)
+			}
+		}
+		done()
+	}
+}

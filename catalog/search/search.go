@@ -3,17 +3,17 @@ package search
 import (
 	"context"
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 	"time"
 
-	"github.com/blevesearch/bleve/v2"
-	bsearch "github.com/blevesearch/bleve/v2/search"
-	"github.com/blevesearch/bleve/v2/search/query"
+	"github.com/RoaringBitmap/roaring/v2"
+	"github.com/blevesearch/bleve/v2/index/scorch"
 )
 
 // Paging bounds. Results past MaxResultWindow are not served: a person
-// refines the query long before, and a deep page costs memory in bleve.
+// refines the query long before, and a deep page costs memory.
 const (
 	DefaultPerPage  = 20
 	MaxPerPage      = 100
@@ -58,41 +58,18 @@ type Hit struct {
 	CUDA        string    `json:"cuda,omitempty"`
 	OS          string    `json:"os,omitempty"`
 	Score       float64   `json:"score,omitempty"`
-	// Highlights are HTML fragments, text escaped, matches in <mark>.
+	// Highlights are HTML, text escaped and matched words in <mark>, keyed
+	// by repository, title and description.
 	Highlights map[string][]string `json:"highlights,omitempty"`
 }
 
-// highlightNames name highlighted fields as Hit's JSON does.
-var highlightNames = map[string]string{fName: "repository", fTitle: "title", fDesc: "description"}
-
-// storedFields are loaded for each hit.
-var storedFields = []string{fName, fDigest, fTag, fKind, fTitle, fDesc, fPlatforms, fUpdated, fSize, fPython, fCUDA, fOSPretty}
-
-// Search runs req. An unparseable query or a bad sort, facet or page is a
-// *QueryError.
-func (ix *Index) Search(ctx context.Context, req Request) (*Response, error) {
-	sr, err := plan(req)
-	if err != nil {
-		return nil, err
-	}
-	ix.mu.RLock()
-	defer ix.mu.RUnlock()
-	if err := ix.compile(sr, req); err != nil {
-		return nil, err
-	}
-	res, err := ix.bi.SearchInContext(ctx, sr.SearchRequest)
-	if err != nil {
-		return nil, err
-	}
-	return &Response{Total: int(res.Total), Results: hits(res.Hits), Facets: facetCounts(res.Facets)}, nil
-}
-
-// searchPlan is a bleve request being assembled, and what the query asks.
+// searchPlan is what a request asks, checked before the index is touched.
 type searchPlan struct {
-	*bleve.SearchRequest
 	q       *Query
-	scored  bool
+	from, n int
 	sortKey string
+	facets  []string
+	scored  bool
 }
 
 // plan checks everything in req that does not need the index.
@@ -116,126 +93,184 @@ func plan(req Request) (*searchPlan, error) {
 	if !slices.Contains([]string{SortRelevance, SortUpdated, SortName}, sortKey) {
 		return nil, errorf(-1, "unknown sort %q; known: %s, %s, %s", req.Sort, SortName, SortRelevance, SortUpdated)
 	}
-	sr := bleve.NewSearchRequestOptions(nil, per, (page-1)*per, false)
-	sr.Fields = storedFields
-	if err := addFacets(sr, req.Facets); err != nil {
+	facets := req.Facets
+	if len(facets) == 0 {
+		facets = DefaultFacets
+	}
+	for _, name := range facets {
+		if _, ok := facetSpecs[name]; !ok {
+			return nil, errorf(-1, "unknown facet %q; known facets: %s", name, strings.Join(sortedKeys(facetSpecs), ", "))
+		}
+	}
+	p := &searchPlan{q: q, from: (page - 1) * per, n: per, sortKey: sortKey, facets: facets}
+	p.scored = sortKey == SortRelevance && slices.ContainsFunc(q.Terms, func(t Term) bool { return t.Filter == "" && !t.Negated })
+	return p, nil
+}
+
+// Search runs req. An unparseable query or a bad sort, facet or page is a
+// *QueryError.
+func (ix *Index) Search(ctx context.Context, req Request) (*Response, error) {
+	p, err := plan(req)
+	if err != nil {
 		return nil, err
 	}
-	return &searchPlan{SearchRequest: sr, q: q, sortKey: sortKey, scored: sortKey == SortRelevance && hasText(q)}, nil
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
+	r, done, err := ix.start(ctx, p)
+	if err != nil {
+		return nil, err
+	}
+	defer done()
+	res := &Response{Total: r.total, Facets: map[string][]FacetCount{}}
+	for _, name := range p.facets {
+		if res.Facets[name], err = r.facet(facetSpecs[name]); err != nil {
+			return nil, err
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	res.Results, err = r.page(ix)
+	return res, err
 }
 
-func hasText(q *Query) bool {
-	return slices.ContainsFunc(q.Terms, func(t Term) bool { return t.Filter == "" && !t.Negated })
+// start finds the documents matching p on a snapshot of the index, which
+// stays open until done is called. The caller holds ix.mu.
+func (ix *Index) start(ctx context.Context, p *searchPlan) (r *run, done func(), err error) {
+	snap, err := ix.snapshot()
+	if err != nil {
+		return nil, nil, err
+	}
+	defer func() {
+		if err != nil {
+			snap.Close()
+		}
+	}()
+	views, err := ix.caches.views(snap)
+	if err != nil {
+		return nil, nil, err
+	}
+	r = &run{searchPlan: p, views: views}
+	if err := r.match(ctx, ix); err != nil {
+		return nil, nil, err
+	}
+	return r, func() { snap.Close() }, nil
 }
 
-// compile builds the bleve query. Only positive free text is scored;
-// without it bleve skips scoring altogether, which lets it intersect
-// filters as bitmaps.
-func (ix *Index) compile(p *searchPlan, req Request) error {
-	var text, filters, not []query.Query
-	for _, t := range p.q.Terms {
-		q, err := t.clause.query(ix)
+// snapshot is the index as it is now; the caller closes it.
+func (ix *Index) snapshot() (*scorch.IndexSnapshot, error) {
+	adv, err := ix.bi.Advanced()
+	if err != nil {
+		return nil, err
+	}
+	r, err := adv.Reader()
+	if err != nil {
+		return nil, err
+	}
+	snap, ok := r.(*scorch.IndexSnapshot)
+	if !ok {
+		r.Close()
+		return nil, fmt.Errorf("search: unsupported index reader %T", r)
+	}
+	return snap, nil
+}
+
+// run is one search in progress over the segments of a snapshot.
+type run struct {
+	*searchPlan
+	views []*segView
+	hits  [][]uint64 // per segment, the matching documents as a bitset
+	nz    [][]int32  // per segment, the words of hits that are not zero
+	sizes []int      // per segment, the number of hits
+	score [][]float32
+	total int
+	text  []*textMatcher // positive free text, which scores
+}
+
+// match finds every matching document of every segment.
+func (r *run) match(ctx context.Context, ix *Index) error {
+	a := ix.bi.Mapping().AnalyzerNamed(textAnalyzer)
+	var pos, neg []matcher
+	for _, t := range r.q.Terms {
+		m := t.clause.prepare(a)
+		if t.Negated {
+			neg = append(neg, m)
+			continue
+		}
+		pos = append(pos, m)
+		if tm, ok := m.(*textMatcher); ok {
+			r.text = append(r.text, tm)
+		}
+	}
+	var live uint64
+	for _, v := range r.views {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		bm, err := matchSegment(v, pos, neg)
 		if err != nil {
 			return err
 		}
-		switch {
-		case t.Negated:
-			not = append(not, q)
-		case t.Filter == "":
-			text = append(text, q)
-		default:
-			filters = append(filters, q)
+		live += v.n
+		if v.deleted != nil {
+			live -= v.deleted.GetCardinality()
 		}
+		for _, tm := range r.text {
+			tm.keepHits(v, bm)
+		}
+		size := int(bm.GetCardinality())
+		r.total += size
+		set := toBits(bm, v.n)
+		r.hits, r.nz, r.sizes = append(r.hits, set), append(r.nz, nonZero(set)), append(r.sizes, size)
 	}
-	p.Query = combine(text, filters, not, p.scored)
-	p.sort()
-	if p.scored {
-		p.Highlight = bleve.NewHighlightWithStyle("html")
-		p.Highlight.Fields = []string{fName, fTitle, fDesc}
-	} else {
-		p.Score = bleve.ScoreNone
+	if r.scored {
+		r.scoreText(live)
 	}
 	return nil
 }
 
-// combine joins the clauses. Filters do not add to the score: when text
-// is scored they become the boolean query's filter.
-func combine(text, filters, not []query.Query, scored bool) query.Query {
-	b := query.NewBooleanQuery(nil, nil, not)
-	switch {
-	case scored && len(filters) > 0:
-		b.AddMust(text...)
-		b.AddFilter(query.NewConjunctionQuery(filters))
-	case len(text)+len(filters) > 0:
-		b.AddMust(append(text, filters...)...)
-	case len(not) == 0:
-		return query.NewMatchAllQuery()
+func matchSegment(v *segView, pos, neg []matcher) (*roaring.Bitmap, error) {
+	hits := v.live()
+	for _, m := range pos {
+		bm, err := m.match(v)
+		if err != nil {
+			return nil, err
+		}
+		hits.And(bm)
 	}
-	return b
+	for _, m := range neg {
+		bm, err := m.match(v)
+		if err != nil {
+			return nil, err
+		}
+		hits.AndNot(bm)
+	}
+	return hits, nil
 }
 
-// sort orders the results; the document ID breaks ties so that pages
-// neither repeat nor skip a record.
-func (p *searchPlan) sort() {
-	switch {
-	case p.sortKey == SortName:
-		p.SortBy([]string{fRepo, "-" + fUpdated, "_id"})
-	case p.scored:
-		p.SortBy([]string{"-_score", "-" + fUpdated, "_id"})
-	default:
-		p.SortBy([]string{"-" + fUpdated, "_id"})
+// scoreText scores every hit by where its text matched: the field's boost
+// times the inverse document frequency of the text, summed.
+func (r *run) scoreText(live uint64) {
+	r.score = make([][]float32, len(r.views))
+	for i, v := range r.views {
+		r.score[i] = make([]float32, v.n)
 	}
-}
-
-func hits(dms bsearch.DocumentMatchCollection) []Hit {
-	out := make([]Hit, 0, len(dms))
-	for _, dm := range dms {
-		f := dm.Fields
-		h := Hit{
-			Repository: str(f[fName]), Digest: str(f[fDigest]), Tags: strs(f[fTag]), Kind: str(f[fKind]),
-			Title: str(f[fTitle]), Description: str(f[fDesc]), Platforms: strs(f[fPlatforms]),
-			Python: str(f[fPython]), CUDA: str(f[fCUDA]), OS: str(f[fOSPretty]), Score: dm.Score,
-		}
-		if n, ok := f[fSize].(float64); ok {
-			h.Size = int64(n)
-		}
-		h.Updated, _ = time.Parse(time.RFC3339, str(f[fUpdated]))
-		for field, frags := range dm.Fragments {
-			if h.Highlights == nil {
-				h.Highlights = map[string][]string{}
+	for _, tm := range r.text {
+		idf := float32(math.Log(1 + float64(live)/float64(1+tm.df)))
+		for i, v := range r.views {
+			for _, p := range tm.parts[v] {
+				addScores(r.score[i], p.docs, p.boost*idf)
 			}
-			h.Highlights[highlightNames[field]] = frags
 		}
-		out = append(out, h)
 	}
-	return out
 }
 
-// str and strs read stored fields, which bleve returns as a value when
-// there is one and as a slice when there are several.
-func str(v interface{}) string {
-	s, _ := v.(string)
-	return s
-}
-
-func strs(v interface{}) []string {
-	switch v := v.(type) {
-	case string:
-		return []string{v}
-	case []interface{}:
-		out := make([]string, 0, len(v))
-		for _, e := range v {
-			out = append(out, fmt.Sprint(e))
+func addScores(score []float32, docs *roaring.Bitmap, w float32) {
+	buf := make([]uint32, 256)
+	it := docs.ManyIterator()
+	for k := it.NextMany(buf); k > 0; k = it.NextMany(buf) {
+		for _, doc := range buf[:k] {
+			score[doc] += w
 		}
-		return out
 	}
-	return nil
-}
-
-// quoteValue writes a filter value so that Parse reads it back unchanged.
-func quoteValue(v string) string {
-	if !strings.ContainsAny(v, " \t\r\n\f\v\"") {
-		return v
-	}
-	return `"` + strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(v) + `"`
 }
