@@ -4,6 +4,7 @@ import (
 	"context"
 	"reflect"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -216,4 +217,63 @@ func TestFacetCountingWays(t *testing.T) {
 		}
 		done()
 	}
+}
+
+// TestChurnMatchesScan indexes records one by one, retags and deletes some
+// while searching, so that searches run over many segments, in memory and
+// on disk, with deleted documents, and checks every answer against a scan.
+func TestChurnMatchesScan(t *testing.T) {
+	recs := generated(240)
+	ix, err := Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ix.Close()
+	live := map[string]*catalog.Record{}
+	check := func(stage string) {
+		t.Helper()
+		for _, c := range []struct {
+			q    string
+			want pred
+		}{
+			{"", func(*catalog.Record) bool { return true }},
+			{"tag:latest", func(rec *catalog.Record) bool { return slices.Contains(rec.Tags, "latest") }},
+			{"pkg:numpy>=1.26 -type:index", all(hasPkg("", "numpy", ">=1.26"), not(kindIs("index")))},
+		} {
+			var want []string
+			for _, rec := range live {
+				if c.want(rec) {
+					want = append(want, strings.TrimPrefix(rec.Digest, "sha256:"))
+				}
+			}
+			if got := searchAll(t, ix, c.q); !reflect.DeepEqual(got, sorted(want...)) {
+				t.Errorf("%s, %q: %d results, scan finds %d", stage, c.q, len(got), len(want))
+			}
+		}
+	}
+	for i, rec := range recs {
+		if err := ix.Put(rec); err != nil {
+			t.Fatal(err)
+		}
+		live[rec.Key()] = rec
+		if i%60 == 59 {
+			check("after put " + strconv.Itoa(i))
+		}
+	}
+	for i, rec := range recs {
+		switch i % 3 {
+		case 0:
+			rec.Tags = append(rec.Tags, "latest")
+			if err := ix.Put(rec); err != nil {
+				t.Fatal(err)
+			}
+		case 1:
+			if err := ix.Delete(rec.Key()); err != nil {
+				t.Fatal(err)
+			}
+			delete(live, rec.Key())
+		}
+	}
+	check("after retag and delete")
+	assertCount(t, ix, len(live))
 }

@@ -443,3 +443,36 @@ func TestSearchCancelled(t *testing.T) {
 		t.Errorf("cancelled search: %v", err)
 	}
 }
+
+// TestConcurrentUse searches while records are put, deleted and the index
+// reset; run with -race.
+func TestConcurrentUse(t *testing.T) {
+	ix := openFixtures(t)
+	recs := generated(60)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for i, rec := range recs {
+			if err := ix.Put(rec); err != nil {
+				t.Error(err)
+			}
+			if i%20 == 19 {
+				if err := ix.Reset(); err != nil {
+					t.Error(err)
+				}
+			}
+		}
+	}()
+	for {
+		select {
+		case <-done:
+			return
+		default:
+		}
+		for _, q := range []string{"", "numpy python:3.11", "pkg:numpy>=1.26 -type:sif"} {
+			if _, err := ix.Search(context.Background(), Request{Query: q}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+}
