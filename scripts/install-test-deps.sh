@@ -23,7 +23,6 @@ fi
 go_tools=(
   "oras|oras.land/oras/cmd/oras@v1.3.6"
   "crane|github.com/google/go-containerregistry/cmd/crane@v0.22.1"
-  "regctl|github.com/regclient/regclient/cmd/regctl@v0.11.7"
   "registry-reference|github.com/distribution/distribution/v3/cmd/registry@v3.1.2"
   "versitygw|github.com/versity/versitygw/cmd/versitygw@v1.8.0"
 )
