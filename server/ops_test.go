@@ -56,3 +56,32 @@ func TestBadHubQueryStopsStartUp(t *testing.T) {
 		t.Fatalf("got %v", err)
 	}
 }
+
+// _catalog pages with n and last and a Link header (apptainer search
+// oras:// walks it); n above the maximum is refused.
+func TestCatalogPagination(t *testing.T) {
+	ts, _ := startServer(t, func(c *config.Config) { c.Catalog.Enabled = false })
+	for _, repo := range []string{"a/one", "b/two", "c/three"} {
+		m := imageManifest(t, ts.URL, repo)
+		if r := do(t, http.MethodPut, ts.URL+"/v2/"+repo+"/manifests/v1", m, "Content-Type", "application/vnd.oci.image.manifest.v1+json"); r.status != 201 {
+			t.Fatalf("push %s: %d", repo, r.status)
+		}
+	}
+	r := do(t, http.MethodGet, ts.URL+"/v2/_catalog?n=2", nil)
+	if r.status != 200 || !strings.Contains(string(r.body), `"a/one","b/two"`) ||
+		!strings.Contains(r.header.Get("Link"), `last=b%2Ftwo`) || !strings.Contains(r.header.Get("Link"), `rel="next"`) {
+		t.Fatalf("first page: %d %s Link=%q", r.status, r.body, r.header.Get("Link"))
+	}
+	r = do(t, http.MethodGet, ts.URL+"/v2/_catalog?n=2&last=b/two", nil)
+	if r.status != 200 || !strings.Contains(string(r.body), `["c/three"]`) || r.header.Get("Link") != "" {
+		t.Fatalf("last page: %d %s Link=%q", r.status, r.body, r.header.Get("Link"))
+	}
+	r = do(t, http.MethodGet, ts.URL+"/v2/_catalog?n=100000", nil)
+	if r.status != 400 || errorCode(t, r) != "PAGINATION_NUMBER_INVALID" {
+		t.Fatalf("n over the maximum: %d %s", r.status, r.body)
+	}
+	r = do(t, http.MethodGet, ts.URL+"/v2/a/one/tags/list", nil)
+	if r.status != 200 || !strings.Contains(string(r.body), `"tags":["v1"]`) {
+		t.Fatalf("tags/list: %d %s", r.status, r.body)
+	}
+}
