@@ -45,7 +45,19 @@ var benchQueries = []string{
 }
 
 func BenchmarkSearch(b *testing.B) {
-	ix := benchIndex(b)
+	dir := benchIndex(b)
+	// The first search after Open reads the sort columns and builds the
+	// facet bitsets of every segment; later ones reuse them.
+	b.Run("first-after-open", func(b *testing.B) {
+		for b.Loop() {
+			ix := openBench(b, dir)
+			if _, err := ix.Search(context.Background(), Request{}); err != nil {
+				b.Fatal(err)
+			}
+			ix.Close()
+		}
+	})
+	ix := openBench(b, dir)
 	defer ix.Close()
 	srv := httptest.NewServer(searchHandler(ix))
 	defer srv.Close()
@@ -107,14 +119,18 @@ func searchHandler(ix *Index) http.Handler {
 	})
 }
 
-// benchIndex opens the cached benchmark index, building it first if it
-// is missing. It is built aside and renamed into place, so an interrupted
-// build is never mistaken for a complete one.
-func benchIndex(b *testing.B) *Index {
+// benchIndex returns the directory of the cached benchmark index, building
+// it first if it is missing. It is built aside and renamed into place, so
+// an interrupted build is never mistaken for a complete one.
+func benchIndex(b *testing.B) string {
 	dir := filepath.Join(moduleRoot(b), ".cache", "bench", fmt.Sprintf("search-%s-%s-%d", genVersion, mappingVersion, benchRecords))
 	if _, err := os.Stat(dir); err != nil {
 		buildBenchIndex(b, dir)
 	}
+	return dir
+}
+
+func openBench(b *testing.B, dir string) *Index {
 	ix, err := Open(dir)
 	if err != nil {
 		b.Fatal(err)
@@ -176,4 +192,26 @@ func moduleRoot(b *testing.B) string {
 		}
 		dir = parent
 	}
+}
+
+// BenchmarkPutBatch measures indexing, per record, in batches as a
+// reindex does, into a fresh index.
+func BenchmarkPutBatch(b *testing.B) {
+	ix, err := Open(b.TempDir())
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer ix.Close()
+	i := 0
+	for b.Loop() {
+		recs := make([]*catalog.Record, 0, 100)
+		for range 100 {
+			recs = append(recs, benchGen.record(i))
+			i++
+		}
+		if err := ix.PutBatch(recs); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Microseconds())/1000/float64(i), "ms/record")
 }

@@ -107,17 +107,20 @@ type pkgClause struct {
 }
 
 func (c pkgClause) prepare(analysis.Analyzer) matcher {
-	if c.constraints == nil && c.ecosystem == "" {
-		return matchFunc(func(v *segView) (*roaring.Bitmap, error) { return anyTerm(v, fPkg, pkgNameForms(c.name)) })
-	}
-	ecos := ecosystems
-	if c.ecosystem != "" {
-		ecos = []string{c.ecosystem}
+	return newPkgMatcher(c.ecosystem, c.name, c.constraints)
+}
+
+// newPkgMatcher matches packages called name, in ecosystem or in any, with
+// a version satisfying every constraint (nil: any version, or none).
+func newPkgMatcher(ecosystem, name string, constraints []version.Constraint) matcher {
+	fields := pvFields
+	if ecosystem != "" {
+		fields = []string{pvPrefix + ecosystem}
 	}
 	var vcs []versionClause
 	var keeps []func(string) bool
-	for _, eco := range ecos {
-		vc := versionClause{field: pvPrefix + eco, prefix: normName(eco, c.name) + "=", constraints: c.constraints}
+	for _, f := range fields {
+		vc := versionClause{field: f, prefix: normName(strings.TrimPrefix(f, pvPrefix), name) + "=", constraints: constraints}
 		vcs, keeps = append(vcs, vc), append(keeps, vc.keeper())
 	}
 	return matchFunc(func(v *segView) (*roaring.Bitmap, error) {
@@ -131,25 +134,6 @@ func (c pkgClause) prepare(analysis.Analyzer) matcher {
 		}
 		return out, nil
 	})
-}
-
-// pkgNameForms are the index forms a typed name may take: Python's PEP 503
-// form and everyone else's lower case.
-func pkgNameForms(name string) []string {
-	return dedup([]string{normName("", name), normName("python", name)})
-}
-
-// anyTerm matches documents holding any of terms in field.
-func anyTerm(v *segView, field string, terms []string) (*roaring.Bitmap, error) {
-	out := roaring.New()
-	for _, t := range terms {
-		bm, err := v.postings(field, t)
-		if err != nil {
-			return nil, err
-		}
-		out.Or(bm)
-	}
-	return out, nil
 }
 
 // textFields are searched by free text, with the weight of a match in
@@ -174,7 +158,7 @@ type textClause struct {
 }
 
 func (c textClause) prepare(a analysis.Analyzer) matcher {
-	return &textMatcher{c: c, tokens: analyze(a, c.text), analyzer: a}
+	return &textMatcher{c: c, tokens: analyze(a, c.text), analyzer: a, pkg: newPkgMatcher("", c.text, nil)}
 }
 
 // textMatcher remembers, per segment, which fields matched, so that the
@@ -183,6 +167,7 @@ type textMatcher struct {
 	c        textClause
 	tokens   []string
 	analyzer analysis.Analyzer
+	pkg      matcher // the text as a package name
 	parts    map[*segView][]part
 	df       uint64 // documents matched over all segments
 }
@@ -213,7 +198,7 @@ func (m *textMatcher) match(v *segView) (*roaring.Bitmap, error) {
 		add(bm, tf.boost)
 	}
 	if !m.c.phrase {
-		bm, err := anyTerm(v, fPkg, pkgNameForms(m.c.text))
+		bm, err := m.pkg.match(v)
 		if err != nil {
 			return nil, err
 		}

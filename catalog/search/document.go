@@ -119,23 +119,22 @@ func addRuntimes(d map[string]interface{}, rec *catalog.Record) {
 }
 
 func addPackages(d map[string]interface{}, pkgs []catalog.Package) {
-	names := make([]string, 0, len(pkgs))
 	var lang []string
 	pv := map[string][]string{}
 	for _, p := range pkgs {
-		name := normName(p.Ecosystem, p.Name)
+		eco := p.Ecosystem
+		if !slices.Contains(ecosystems, eco) {
+			eco = otherEcosystem
+		}
+		name := normName(eco, p.Name)
 		if name == "" {
 			continue
 		}
-		names = append(names, name)
-		if langEcosystems[p.Ecosystem] {
+		if langEcosystems[eco] {
 			lang = append(lang, name)
 		}
-		if p.Version != "" && slices.Contains(ecosystems, p.Ecosystem) {
-			pv[p.Ecosystem] = append(pv[p.Ecosystem], name+"="+p.Version)
-		}
+		pv[eco] = append(pv[eco], name+"="+p.Version)
 	}
-	setAll(d, fPkg, dedup(names))
 	lang = dedup(lang)
 	setAll(d, fLangPkg, lang)
 	setAll(d, fPkgText, lang)

@@ -1,6 +1,8 @@
 package search
 
 import (
+	"slices"
+
 	"github.com/blevesearch/bleve/v2"
 	"github.com/blevesearch/bleve/v2/analysis/analyzer/custom"
 	"github.com/blevesearch/bleve/v2/analysis/analyzer/keyword"
@@ -11,7 +13,7 @@ import (
 
 // mappingVersion is kept inside the index; Open rebuilds an index written
 // with another version because its terms would no longer match the queries.
-const mappingVersion = "oyster-search-2"
+const mappingVersion = "oyster-search-3"
 
 // Field names. They are short because bleve repeats them in every segment.
 const (
@@ -42,7 +44,6 @@ const (
 	fLicense  = "license" // SPDX identifiers; facet
 	fLabel    = "label"   // key=value
 	fAnnot    = "annot"   // key=value
-	fPkg      = "pkg"     // every package name, normalised
 	fLangPkg  = "lpkg"    // language package names; facet
 	fBase     = "base"    // forms of every base reference
 	fUpdated  = "updated" // RFC 3339 UTC, sorts as time; stored; doc values
@@ -52,16 +53,30 @@ const (
 	fPlatforms = "platforms" // as the record lists them
 	fSize      = "size"
 
-	// pvPrefix+ecosystem holds name=version keywords of that ecosystem, so
-	// a version constraint is resolved on a small dictionary slice and
-	// compared with the ecosystem's own ordering.
+	// pvPrefix+ecosystem holds name=version keywords of that ecosystem
+	// (name= when no version is known), so a version constraint is resolved
+	// on a small slice of the dictionary with the ecosystem's own ordering,
+	// and a package name alone on the same slice.
 	pvPrefix = "pv_"
 )
 
 const textAnalyzer = "oyster_text"
 
-// ecosystems are the package ecosystems whose versions are indexed.
+// ecosystems are the package ecosystems a query may name.
 var ecosystems = []string{"apk", "conda", "deb", "python", "r", "rpm"}
+
+// otherEcosystem holds packages of any other ecosystem (from an SBOM, say),
+// found by name and compared with the generic ordering.
+const otherEcosystem = "other"
+
+// pvFields are the name=version fields, one per ecosystem.
+var pvFields = func() []string {
+	var fs []string
+	for _, e := range append(slices.Clone(ecosystems), otherEcosystem) {
+		fs = append(fs, pvPrefix+e)
+	}
+	return fs
+}()
 
 // langEcosystems are the ecosystems scientists search by name; distribution
 // packages (libc6, zlib) are in every image and would drown the packages
@@ -71,7 +86,7 @@ var langEcosystems = map[string]bool{"python": true, "conda": true, "r": true}
 // newMapping builds a static mapping: only the fields above are indexed,
 // nothing keeps term vectors, and doc values exist only for the three
 // columns results are sorted by. Facets are counted from postings, not
-// doc values (see segCache), so this keeps the index small and Put cheap.
+// doc values (see facetColumn), so this keeps the index small and Put cheap.
 func newMapping() (mapping.IndexMapping, error) {
 	im := bleve.NewIndexMapping()
 	err := im.AddCustomAnalyzer(textAnalyzer, map[string]interface{}{
@@ -97,10 +112,8 @@ func newMapping() (mapping.IndexMapping, error) {
 	add(false, true, true, keyword.Name, fRepo)
 	add(true, true, false, keyword.Name, fTag, fKind, fPython, fCUDA)
 	add(false, true, false, keyword.Name, fNS, fArch, fPlatform, fOS, fOSRel, fR, fJulia, fJava,
-		fLicense, fLabel, fAnnot, fPkg, fLangPkg, fBase)
-	for _, e := range ecosystems {
-		add(false, true, false, keyword.Name, pvPrefix+e)
-	}
+		fLicense, fLabel, fAnnot, fLangPkg, fBase)
+	add(false, true, false, keyword.Name, pvFields...)
 	add(true, false, false, keyword.Name, fOSPretty, fPlatforms, fSize)
 	im.DefaultMapping = dm
 	im.DefaultAnalyzer = keyword.Name

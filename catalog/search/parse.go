@@ -9,7 +9,7 @@ import (
 )
 
 // Bounds on a query. A query comes from a URL; these keep one request from
-// building an arbitrarily large bleve query.
+// building an arbitrarily expensive search.
 const (
 	MaxQueryBytes = 2048
 	MaxQueryTerms = 32
