@@ -24,7 +24,7 @@ func (c *catalogHub) HubImages(ctx context.Context, q string) ([]*catalog.Record
 	query := strings.TrimSpace(c.query + " " + q)
 	var recs []*catalog.Record
 	for page := 1; len(recs) < maxHubImages; page++ {
-		resp, err := c.api.Search.Search(ctx, search.Request{Query: query, Sort: "name", Page: page, PerPage: 100})
+		resp, err := c.api.Search.Search(ctx, search.Request{Query: query, Sort: "name", Page: page, PerPage: 100, NoFacets: true})
 		if err != nil {
 			return nil, err
 		}

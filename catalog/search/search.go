@@ -34,6 +34,8 @@ type Request struct {
 	Page    int      `json:"page,omitempty"` // from 1
 	PerPage int      `json:"per_page,omitempty"`
 	Facets  []string `json:"facets,omitempty"` // empty: DefaultFacets
+	// NoFacets skips facet counting, for callers that only list results.
+	NoFacets bool `json:"-"`
 }
 
 // Response is one page of results with facet counts over all of them.
@@ -94,7 +96,7 @@ func plan(req Request) (*searchPlan, error) {
 		return nil, errorf(-1, "unknown sort %q; known: %s, %s, %s", req.Sort, SortName, SortRelevance, SortUpdated)
 	}
 	facets := req.Facets
-	if len(facets) == 0 {
+	if len(facets) == 0 && !req.NoFacets {
 		facets = DefaultFacets
 	}
 	for _, name := range facets {
