@@ -2,64 +2,23 @@ package server_test
 
 import (
 	"bytes"
-	"context"
-	"crypto/sha256"
 	"crypto/sha512"
 	"encoding/hex"
 	"encoding/json"
-	"io"
-	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
-
-	"github.com/oyster-registry/oyster/config"
-	"github.com/oyster-registry/oyster/server"
 )
 
 func s512Server(t *testing.T) string {
 	t.Helper()
-	cfg := config.Default()
-	cfg.Data = t.TempDir()
-	cfg.Log.Level = "error"
-	srv, err := server.New(context.Background(), cfg, server.Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ts := httptest.NewServer(srv.Handler())
-	t.Cleanup(func() { ts.Close(); srv.Close() })
+	ts, _ := startServer(t, nil)
 	return ts.URL
 }
 
-func s512Sum(b []byte) string    { s := sha512.Sum512(b); return "sha512:" + hex.EncodeToString(s[:]) }
-func s512Sum256(b []byte) string { s := sha256.Sum256(b); return "sha256:" + hex.EncodeToString(s[:]) }
+func s512Sum(b []byte) string { s := sha512.Sum512(b); return "sha512:" + hex.EncodeToString(s[:]) }
 
-type s512Resp struct {
-	status int
-	header http.Header
-	body   []byte
-}
-
-func s512Do(t *testing.T, method, url string, body []byte, headers ...string) s512Resp {
-	t.Helper()
-	req, err := http.NewRequest(method, url, bytes.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i := 0; i+1 < len(headers); i += 2 {
-		req.Header.Set(headers[i], headers[i+1])
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	raw, _ := io.ReadAll(resp.Body)
-	return s512Resp{resp.StatusCode, resp.Header, raw}
-}
-
-func s512Expect(t *testing.T, what string, r s512Resp, status int, digest string) {
+func s512Expect(t *testing.T, what string, r response, status int, digest string) {
 	t.Helper()
 	if r.status != status {
 		t.Fatalf("%s: status %d, want %d: %s", what, r.status, status, r.body)
@@ -69,7 +28,7 @@ func s512Expect(t *testing.T, what string, r s512Resp, status int, digest string
 	}
 }
 
-func s512ExpectCode(t *testing.T, what string, r s512Resp, status int, code string) {
+func s512ExpectCode(t *testing.T, what string, r response, status int, code string) {
 	t.Helper()
 	var e struct{ Errors []struct{ Code string } }
 	if r.status != status || json.Unmarshal(r.body, &e) != nil || len(e.Errors) == 0 || e.Errors[0].Code != code {
@@ -78,9 +37,9 @@ func s512ExpectCode(t *testing.T, what string, r s512Resp, status int, code stri
 }
 
 // s512PushBlob uploads content with POST then PUT ?digest=, returning the answer to the PUT.
-func s512PushBlob(t *testing.T, base, repo string, content []byte, digest string) s512Resp {
+func s512PushBlob(t *testing.T, base, repo string, content []byte, digest string) response {
 	t.Helper()
-	post := s512Do(t, http.MethodPost, base+"/v2/"+repo+"/blobs/uploads/", nil)
+	post := do(t, http.MethodPost, base+"/v2/"+repo+"/blobs/uploads/", nil)
 	s512Expect(t, "upload POST", post, http.StatusAccepted, "")
 	loc := post.header.Get("Location")
 	if !strings.HasPrefix(loc, "http") {
@@ -90,55 +49,55 @@ func s512PushBlob(t *testing.T, base, repo string, content []byte, digest string
 	if strings.Contains(loc, "?") {
 		sep = "&"
 	}
-	return s512Do(t, http.MethodPut, loc+sep+"digest="+digest, content, "Content-Type", "application/octet-stream")
+	return do(t, http.MethodPut, loc+sep+"digest="+digest, content, "Content-Type", "application/octet-stream")
 }
 
 func TestSHA512Blobs(t *testing.T) {
 	base := s512Server(t)
 	content := []byte("a blob named by its sha512 digest")
-	d512, d256 := s512Sum(content), s512Sum256(content)
+	d512, d256 := s512Sum(content), digestOf(content)
 
 	put := s512PushBlob(t, base, "lab/one", content, d512)
 	s512Expect(t, "blob PUT by sha512", put, http.StatusCreated, d512)
 	if loc := put.header.Get("Location"); !strings.HasSuffix(loc, "/v2/lab/one/blobs/"+d512) {
 		t.Fatalf("Location %q does not name the sha512 digest", loc)
 	}
-	get := s512Do(t, http.MethodGet, base+"/v2/lab/one/blobs/"+d512, nil)
+	get := do(t, http.MethodGet, base+"/v2/lab/one/blobs/"+d512, nil)
 	s512Expect(t, "blob GET by sha512", get, http.StatusOK, d512)
 	if !bytes.Equal(get.body, content) {
 		t.Fatalf("blob GET by sha512 returned %q", get.body)
 	}
-	s512Expect(t, "blob HEAD by sha512", s512Do(t, http.MethodHead, base+"/v2/lab/one/blobs/"+d512, nil), http.StatusOK, d512)
-	s512Expect(t, "blob GET by sha256", s512Do(t, http.MethodGet, base+"/v2/lab/one/blobs/"+d256, nil), http.StatusOK, d256)
+	s512Expect(t, "blob HEAD by sha512", do(t, http.MethodHead, base+"/v2/lab/one/blobs/"+d512, nil), http.StatusOK, d512)
+	s512Expect(t, "blob GET by sha256", do(t, http.MethodGet, base+"/v2/lab/one/blobs/"+d256, nil), http.StatusOK, d256)
 
 	// A wrong sha512 digest is refused and stores nothing.
 	other := []byte("content that does not match")
 	wrong := s512PushBlob(t, base, "lab/one", other, s512Sum([]byte("something else")))
 	s512ExpectCode(t, "blob PUT with a wrong sha512", wrong, http.StatusBadRequest, "DIGEST_INVALID")
-	s512Expect(t, "blob of the refused upload", s512Do(t, http.MethodHead, base+"/v2/lab/one/blobs/"+s512Sum256(other), nil), http.StatusNotFound, "")
-	s512Expect(t, "blob by the refused digest", s512Do(t, http.MethodHead, base+"/v2/lab/one/blobs/"+s512Sum([]byte("something else")), nil), http.StatusNotFound, "")
+	s512Expect(t, "blob of the refused upload", do(t, http.MethodHead, base+"/v2/lab/one/blobs/"+digestOf(other), nil), http.StatusNotFound, "")
+	s512Expect(t, "blob by the refused digest", do(t, http.MethodHead, base+"/v2/lab/one/blobs/"+s512Sum([]byte("something else")), nil), http.StatusNotFound, "")
 
 	// Mount by sha512 into another repository.
-	mount := s512Do(t, http.MethodPost, base+"/v2/lab/two/blobs/uploads/?mount="+d512+"&from=lab/one", nil)
+	mount := do(t, http.MethodPost, base+"/v2/lab/two/blobs/uploads/?mount="+d512+"&from=lab/one", nil)
 	s512Expect(t, "mount by sha512", mount, http.StatusCreated, d512)
 	if loc := mount.header.Get("Location"); !strings.HasSuffix(loc, "/v2/lab/two/blobs/"+d512) {
 		t.Fatalf("mount Location %q does not name the sha512 digest", loc)
 	}
-	get = s512Do(t, http.MethodGet, base+"/v2/lab/two/blobs/"+d512, nil)
+	get = do(t, http.MethodGet, base+"/v2/lab/two/blobs/"+d512, nil)
 	s512Expect(t, "mounted blob by sha512", get, http.StatusOK, d512)
 	if !bytes.Equal(get.body, content) {
 		t.Fatalf("mounted blob returned %q", get.body)
 	}
 	missing := s512Sum([]byte("never pushed"))
-	s512Expect(t, "mount of an unknown sha512", s512Do(t, http.MethodPost, base+"/v2/lab/two/blobs/uploads/?mount="+missing+"&from=lab/one", nil), http.StatusAccepted, "")
-	s512Expect(t, "blob after failed mount", s512Do(t, http.MethodHead, base+"/v2/lab/two/blobs/"+missing, nil), http.StatusNotFound, "")
+	s512Expect(t, "mount of an unknown sha512", do(t, http.MethodPost, base+"/v2/lab/two/blobs/uploads/?mount="+missing+"&from=lab/one", nil), http.StatusAccepted, "")
+	s512Expect(t, "blob after failed mount", do(t, http.MethodHead, base+"/v2/lab/two/blobs/"+missing, nil), http.StatusNotFound, "")
 
 	// Deleting either name deletes both.
-	s512Expect(t, "blob DELETE by sha512", s512Do(t, http.MethodDelete, base+"/v2/lab/one/blobs/"+d512, nil), http.StatusAccepted, "")
-	s512Expect(t, "sha512 name after delete", s512Do(t, http.MethodHead, base+"/v2/lab/one/blobs/"+d512, nil), http.StatusNotFound, "")
-	s512Expect(t, "sha256 name after sha512 delete", s512Do(t, http.MethodHead, base+"/v2/lab/one/blobs/"+d256, nil), http.StatusNotFound, "")
-	s512Expect(t, "blob DELETE by sha256", s512Do(t, http.MethodDelete, base+"/v2/lab/two/blobs/"+d256, nil), http.StatusAccepted, "")
-	s512Expect(t, "sha512 name after sha256 delete", s512Do(t, http.MethodHead, base+"/v2/lab/two/blobs/"+d512, nil), http.StatusNotFound, "")
+	s512Expect(t, "blob DELETE by sha512", do(t, http.MethodDelete, base+"/v2/lab/one/blobs/"+d512, nil), http.StatusAccepted, "")
+	s512Expect(t, "sha512 name after delete", do(t, http.MethodHead, base+"/v2/lab/one/blobs/"+d512, nil), http.StatusNotFound, "")
+	s512Expect(t, "sha256 name after sha512 delete", do(t, http.MethodHead, base+"/v2/lab/one/blobs/"+d256, nil), http.StatusNotFound, "")
+	s512Expect(t, "blob DELETE by sha256", do(t, http.MethodDelete, base+"/v2/lab/two/blobs/"+d256, nil), http.StatusAccepted, "")
+	s512Expect(t, "sha512 name after sha256 delete", do(t, http.MethodHead, base+"/v2/lab/two/blobs/"+d512, nil), http.StatusNotFound, "")
 }
 
 const s512OCIManifest = "application/vnd.oci.image.manifest.v1+json"
@@ -151,17 +110,17 @@ func TestSHA512Manifests(t *testing.T) {
 
 	manifest := []byte(`{"schemaVersion":2,"mediaType":"` + s512OCIManifest + `","config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"` +
 		s512Sum(config) + `","size":` + s512Itoa(len(config)) + `},"layers":[]}`)
-	m512, m256 := s512Sum(manifest), s512Sum256(manifest)
+	m512, m256 := s512Sum(manifest), digestOf(manifest)
 
 	// A body that does not match the digest is refused and changes nothing.
 	bad := s512Sum([]byte("not this manifest"))
-	s512ExpectCode(t, "manifest PUT with a wrong sha512", s512Do(t, http.MethodPut, repo+"/manifests/"+bad+"?tag=bad", manifest, "Content-Type", s512OCIManifest),
+	s512ExpectCode(t, "manifest PUT with a wrong sha512", do(t, http.MethodPut, repo+"/manifests/"+bad+"?tag=bad", manifest, "Content-Type", s512OCIManifest),
 		http.StatusBadRequest, "DIGEST_INVALID")
 	for _, ref := range []string{bad, m256, m512, "bad"} {
-		s512Expect(t, "manifest "+ref+" after refused PUT", s512Do(t, http.MethodGet, repo+"/manifests/"+ref, nil, "Accept", s512OCIManifest), http.StatusNotFound, "")
+		s512Expect(t, "manifest "+ref+" after refused PUT", do(t, http.MethodGet, repo+"/manifests/"+ref, nil, "Accept", s512OCIManifest), http.StatusNotFound, "")
 	}
 
-	put := s512Do(t, http.MethodPut, repo+"/manifests/"+m512+"?tag=v1&tag=latest", manifest, "Content-Type", s512OCIManifest)
+	put := do(t, http.MethodPut, repo+"/manifests/"+m512+"?tag=v1&tag=latest", manifest, "Content-Type", s512OCIManifest)
 	s512Expect(t, "manifest PUT by sha512", put, http.StatusCreated, m512)
 	if loc := put.header.Get("Location"); !strings.HasSuffix(loc, "/v2/lab/img/manifests/"+m512) {
 		t.Fatalf("Location %q does not name the sha512 digest", loc)
@@ -170,22 +129,22 @@ func TestSHA512Manifests(t *testing.T) {
 		t.Fatalf("OCI-Tag %q lacks the tags pushed", tags)
 	}
 	for _, ref := range []string{m512, "v1", "latest"} {
-		get := s512Do(t, http.MethodGet, repo+"/manifests/"+ref, nil, "Accept", s512OCIManifest)
+		get := do(t, http.MethodGet, repo+"/manifests/"+ref, nil, "Accept", s512OCIManifest)
 		s512Expect(t, "manifest GET "+ref, get, http.StatusOK, m512)
 		if !bytes.Equal(get.body, manifest) || get.header.Get("Content-Type") != s512OCIManifest {
 			t.Fatalf("manifest GET %s returned %s %q", ref, get.header.Get("Content-Type"), get.body)
 		}
-		s512Expect(t, "manifest HEAD "+ref, s512Do(t, http.MethodHead, repo+"/manifests/"+ref, nil, "Accept", s512OCIManifest), http.StatusOK, m512)
+		s512Expect(t, "manifest HEAD "+ref, do(t, http.MethodHead, repo+"/manifests/"+ref, nil, "Accept", s512OCIManifest), http.StatusOK, m512)
 	}
-	s512Expect(t, "manifest GET by sha256", s512Do(t, http.MethodGet, repo+"/manifests/"+m256, nil, "Accept", s512OCIManifest), http.StatusOK, m256)
+	s512Expect(t, "manifest GET by sha256", do(t, http.MethodGet, repo+"/manifests/"+m256, nil, "Accept", s512OCIManifest), http.StatusOK, m256)
 
 	// A referrer pushed by sha512, of a subject named by sha512.
 	artifact := []byte(`{"schemaVersion":2,"mediaType":"` + s512OCIManifest + `","artifactType":"application/vnd.example.sbom",` +
 		`"config":{"mediaType":"application/vnd.oci.empty.v1+json","digest":"sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a","size":2},` +
 		`"layers":[],"subject":{"mediaType":"` + s512OCIManifest + `","digest":"` + m512 + `","size":` + s512Itoa(len(manifest)) + `}}`)
-	s512Expect(t, "empty config", s512PushBlob(t, base, "lab/img", []byte("{}"), s512Sum256([]byte("{}"))), http.StatusCreated, "")
+	s512Expect(t, "empty config", s512PushBlob(t, base, "lab/img", []byte("{}"), digestOf([]byte("{}"))), http.StatusCreated, "")
 	a512 := s512Sum(artifact)
-	put = s512Do(t, http.MethodPut, repo+"/manifests/"+a512, artifact, "Content-Type", s512OCIManifest)
+	put = do(t, http.MethodPut, repo+"/manifests/"+a512, artifact, "Content-Type", s512OCIManifest)
 	s512Expect(t, "referrer PUT by sha512", put, http.StatusCreated, a512)
 	if put.header.Get("OCI-Subject") != m512 {
 		t.Fatalf("OCI-Subject %q, want %q", put.header.Get("OCI-Subject"), m512)
@@ -195,24 +154,24 @@ func TestSHA512Manifests(t *testing.T) {
 	}
 
 	// Deleting the referrer by sha512 deletes it under both names and from the index.
-	s512Expect(t, "referrer DELETE by sha512", s512Do(t, http.MethodDelete, repo+"/manifests/"+a512, nil), http.StatusAccepted, "")
-	for _, ref := range []string{a512, s512Sum256(artifact)} {
-		s512Expect(t, "referrer "+ref+" after delete", s512Do(t, http.MethodGet, repo+"/manifests/"+ref, nil, "Accept", s512OCIManifest), http.StatusNotFound, "")
+	s512Expect(t, "referrer DELETE by sha512", do(t, http.MethodDelete, repo+"/manifests/"+a512, nil), http.StatusAccepted, "")
+	for _, ref := range []string{a512, digestOf(artifact)} {
+		s512Expect(t, "referrer "+ref+" after delete", do(t, http.MethodGet, repo+"/manifests/"+ref, nil, "Accept", s512OCIManifest), http.StatusNotFound, "")
 	}
 	if refs := s512Referrers(t, repo+"/referrers/"+m512); len(refs) != 0 {
 		t.Fatalf("referrers after delete: %v", refs)
 	}
 
 	// Deleting the manifest by sha256 takes its sha512 name and its tags along.
-	s512Expect(t, "manifest DELETE by sha256", s512Do(t, http.MethodDelete, repo+"/manifests/"+m256, nil), http.StatusAccepted, "")
+	s512Expect(t, "manifest DELETE by sha256", do(t, http.MethodDelete, repo+"/manifests/"+m256, nil), http.StatusAccepted, "")
 	for _, ref := range []string{m256, m512, "v1", "latest"} {
-		s512Expect(t, "manifest "+ref+" after delete", s512Do(t, http.MethodGet, repo+"/manifests/"+ref, nil, "Accept", s512OCIManifest), http.StatusNotFound, "")
+		s512Expect(t, "manifest "+ref+" after delete", do(t, http.MethodGet, repo+"/manifests/"+ref, nil, "Accept", s512OCIManifest), http.StatusNotFound, "")
 	}
 }
 
 func s512Referrers(t *testing.T, url string) []string {
 	t.Helper()
-	r := s512Do(t, http.MethodGet, url, nil)
+	r := do(t, http.MethodGet, url, nil)
 	s512Expect(t, "referrers", r, http.StatusOK, "")
 	var index struct{ Manifests []struct{ Digest string } }
 	if err := json.Unmarshal(r.body, &index); err != nil {
