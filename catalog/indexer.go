@@ -87,8 +87,53 @@ func (ix *Indexer) Run(ctx context.Context) {
 		case <-ix.q.ready:
 		case <-flush.C:
 			ix.flushPulls()
+			ix.settleSearch(time.Now().Add(-settleAfter))
 		}
 	}
+}
+
+// settleAfter is how long after an update the search index is taken to
+// have it on disk: bleve persists new segments within moments.
+const settleAfter = 5 * time.Second
+
+// settleSearch clears journal entries older than before. Run at start-up
+// with the current time, it first re-applies every journalled change, so
+// that changes a crash kept from reaching the index's disk are not lost.
+func (ix *Indexer) settleSearch(before time.Time) {
+	keys, err := ix.store.Unsynced(before)
+	if err != nil || len(keys) == 0 {
+		return
+	}
+	if err := ix.store.Synced(keys); err != nil {
+		ix.log.Warn("clearing the search journal", "error", err)
+	}
+}
+
+// RepairSearch re-applies every journalled change to the search index:
+// after a crash, the index may lack changes the state store has.
+func (ix *Indexer) RepairSearch() error {
+	keys, err := ix.store.Unsynced(time.Now())
+	if err != nil {
+		return err
+	}
+	for _, k := range keys {
+		rec, err := ix.store.Record(k)
+		if err != nil {
+			return err
+		}
+		if rec == nil || hidden(rec) {
+			err = ix.search.Delete(k)
+		} else {
+			err = ix.search.Put(rec)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	if len(keys) > 0 {
+		ix.log.Info("search index repaired from the catalog journal", "records", len(keys))
+	}
+	return ix.store.Synced(keys)
 }
 
 // Wait blocks until the queue is empty and nothing is being indexed.
@@ -348,7 +393,13 @@ func (ix *Indexer) Reindex(ctx context.Context, progress Progress) error {
 	if err != nil {
 		return err
 	}
-	return ix.indexAll(ctx, inStorage, progress)
+	if err := ix.indexAll(ctx, inStorage, progress); err != nil {
+		return err
+	}
+	// The caller closes the index next, which persists it: the journal of
+	// a full rebuild need not be replayed at the next start.
+	ix.settleSearch(time.Now())
+	return nil
 }
 
 func (ix *Indexer) listStorage(ctx context.Context) (map[string]bool, error) {

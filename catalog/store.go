@@ -6,7 +6,9 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"strings"
+	"time"
 
 	bolt "go.etcd.io/bbolt"
 
@@ -22,7 +24,8 @@ var (
 	bucketPrefixes = []byte("prefixes") // chain hash \0 repo@digest: images whose layers start with that chain
 	bucketSubjects = []byte("subjects") // repo \0 subject \0 referrer → Referrer
 	bucketPulls    = []byte("pulls")    // repo@digest → pull count
-	allBuckets     = [][]byte{bucketRecords, bucketLayers, bucketChains, bucketPrefixes, bucketSubjects, bucketPulls}
+	bucketUnsynced = []byte("unsynced") // repo@digest → when its search-index update was journalled
+	allBuckets     = [][]byte{bucketRecords, bucketLayers, bucketChains, bucketPrefixes, bucketSubjects, bucketPulls, bucketUnsynced}
 )
 
 // layerCacheVersion prefixes cached layer facts; bump it when ScanLayer
@@ -97,7 +100,8 @@ func (s *Store) Record(key string) (*Record, error) {
 	return rec, err
 }
 
-// PutRecord stores rec and its layer-chain entries.
+// PutRecord stores rec and its layer-chain entries, and journals that the
+// search index must follow (see Unsynced).
 func (s *Store) PutRecord(rec *Record) error {
 	raw, err := json.Marshal(rec)
 	if err != nil {
@@ -111,6 +115,9 @@ func (s *Store) PutRecord(rec *Record) error {
 		if err := tx.Bucket(bucketRecords).Put([]byte(rec.Key()), raw); err != nil {
 			return err
 		}
+		if err := journal(tx, rec.Key()); err != nil {
+			return err
+		}
 		return putChains(tx, rec)
 	})
 }
@@ -120,6 +127,9 @@ func (s *Store) DeleteRecord(key string) error {
 	defer s.cache.drop(key)
 	return s.db.Update(func(tx *bolt.Tx) error {
 		if err := deleteChains(tx, key); err != nil {
+			return err
+		}
+		if err := journal(tx, key); err != nil {
 			return err
 		}
 		return tx.Bucket(bucketRecords).Delete([]byte(key))
@@ -357,4 +367,38 @@ func (s *Store) Count() (int, error) {
 		return nil
 	})
 	return n, err
+}
+
+// journal notes, in the transaction that changes a record, that the search
+// index has yet to be told: a crash before the index has the change on
+// disk would otherwise leave the two apart for good (a later identical
+// record is not written again).
+func journal(tx *bolt.Tx, key string) error {
+	return tx.Bucket(bucketUnsynced).Put([]byte(key), []byte(strconv.FormatInt(time.Now().UnixNano(), 10)))
+}
+
+// Unsynced lists the keys journalled before the given time.
+func (s *Store) Unsynced(before time.Time) ([]string, error) {
+	var keys []string
+	err := s.db.View(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketUnsynced).ForEach(func(k, v []byte) error {
+			if at, err := strconv.ParseInt(string(v), 10, 64); err != nil || at < before.UnixNano() {
+				keys = append(keys, string(k))
+			}
+			return nil
+		})
+	})
+	return keys, err
+}
+
+// Synced clears journal entries once the search index surely has them.
+func (s *Store) Synced(keys []string) error {
+	return s.db.Update(func(tx *bolt.Tx) error {
+		for _, k := range keys {
+			if err := tx.Bucket(bucketUnsynced).Delete([]byte(k)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 }

@@ -55,13 +55,19 @@ func (s *Server) Start(ctx context.Context) {
 		return
 	}
 	ix := s.catalog.indexer
-	go ix.Run(ctx)
 	go func() {
+		// The search index is brought in line with the state store before
+		// the worker starts, so no repair overwrites a newer update; events
+		// meanwhile wait in the queue.
 		if s.catalog.search.Fresh() {
 			if err := ix.RebuildSearch(); err != nil {
 				s.log.Error("rebuilding search index from the catalog store", "error", err)
 			}
 		}
+		if err := ix.RepairSearch(); err != nil {
+			s.log.Error("repairing search index from the catalog journal", "error", err)
+		}
+		go ix.Run(ctx)
 		if err := ix.Reconcile(ctx, nil); err != nil && ctx.Err() == nil {
 			s.log.Error("reconciling catalog with storage", "error", err)
 		}
