@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"sort"
-	"strings"
 	"time"
 
 	v1 "github.com/opencontainers/image-spec/specs-go/v1"
@@ -292,12 +291,13 @@ func prefixed(prefix string, lines []string) []string {
 // are a strict prefix of its own.
 func (x *extractor) findBases(rec *Record) {
 	keys, err := x.store.BasesByLayers(rec.Layers)
+	if err == nil {
+		var refs []ImageRef
+		refs, err = x.store.TaggedRefs(keys, "layers")
+		rec.Base = append(rec.Base, refs...)
+	}
 	if err != nil {
 		rec.fail("finding base images: %v", err)
-	}
-	for _, k := range keys {
-		repo, digest, _ := strings.Cut(k, "@")
-		rec.Base = append(rec.Base, ImageRef{Repository: repo, Digest: digest, Via: "layers"})
 	}
 }
 

@@ -402,3 +402,20 @@ func (s *Store) Synced(keys []string) error {
 		return nil
 	})
 }
+
+// TaggedRefs turns record keys into references to those records that have
+// a tag, naming their first tag: untagged manifests sharing layers (an
+// image whose tag moved on, say) are not worth a link.
+func (s *Store) TaggedRefs(keys []string, via string) ([]ImageRef, error) {
+	var refs []ImageRef
+	for _, k := range keys {
+		rec, err := s.Record(k)
+		if err != nil {
+			return refs, err
+		}
+		if rec != nil && len(rec.Tags) > 0 {
+			refs = append(refs, ImageRef{Repository: rec.Repository, Digest: rec.Digest, Tag: rec.Tags[0], Via: via})
+		}
+	}
+	return refs, nil
+}

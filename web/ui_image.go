@@ -11,13 +11,12 @@ import (
 // detail adds to rec what is computed on reading it: the images built on
 // it and its pull count. The JSON API and the image page share it.
 func (a *API) detail(rec *catalog.Record) (ImageDetail, error) {
-	derived, err := a.Store.DerivedByLayers(rec.Layers)
+	keys, err := a.Store.DerivedByLayers(rec.Layers)
 	if err != nil {
 		return ImageDetail{}, err
 	}
-	for _, k := range derived {
-		repo, digest, _ := strings.Cut(k, "@")
-		rec.Derived = append(rec.Derived, catalog.ImageRef{Repository: repo, Digest: digest, Via: "layers"})
+	if rec.Derived, err = a.Store.TaggedRefs(keys, "layers"); err != nil {
+		return ImageDetail{}, err
 	}
 	pulls, _ := a.Store.Pulls(rec.Key())
 	return ImageDetail{Record: rec, Pulls: pulls}, nil
