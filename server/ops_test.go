@@ -85,3 +85,28 @@ func TestCatalogPagination(t *testing.T) {
 		t.Fatalf("tags/list: %d %s", r.status, r.body)
 	}
 }
+
+// A push by digest may name tags as ?tag= parameters (distribution-spec
+// 1.1.1); a manifest that is refused gets none of them.
+func TestManifestTagParameters(t *testing.T) {
+	ts, _ := startServer(t, nil)
+	m := imageManifest(t, ts.URL, "tagparam/app")
+	mt := "application/vnd.oci.image.manifest.v1+json"
+	r := do(t, http.MethodPut, ts.URL+"/v2/tagparam/app/manifests/"+digestOf(m)+"?tag=v1&tag=stable", m, "Content-Type", mt)
+	if r.status != 201 || r.header.Get("OCI-Tag") != "v1, stable" || r.header.Get("Docker-Content-Digest") != digestOf(m) {
+		t.Fatalf("push with tags: %d %v %s", r.status, r.header, r.body)
+	}
+	wrong := digestOf([]byte("other"))
+	r = do(t, http.MethodPut, ts.URL+"/v2/tagparam/app/manifests/"+wrong+"?tag=broken", m, "Content-Type", mt)
+	if r.status != 400 || errorCode(t, r) != "DIGEST_INVALID" {
+		t.Fatalf("mismatched digest with a tag: %d %s", r.status, r.body)
+	}
+	r = do(t, http.MethodPut, ts.URL+"/v2/tagparam/app/manifests/"+digestOf(m)+"?tag=-bad", m, "Content-Type", mt)
+	if r.status != 400 || errorCode(t, r) != "TAG_INVALID" {
+		t.Fatalf("invalid tag parameter: %d %s", r.status, r.body)
+	}
+	r = do(t, http.MethodGet, ts.URL+"/v2/tagparam/app/tags/list", nil)
+	if r.status != 200 || !strings.Contains(string(r.body), `"tags":["stable","v1"]`) {
+		t.Fatalf("tags: %s", r.body)
+	}
+}

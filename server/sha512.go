@@ -69,6 +69,8 @@ func (s *Server) serveSHA512(w http.ResponseWriter, r *http.Request) bool {
 		switch {
 		case r.Method == http.MethodPut && isSHA512(d):
 			s.putManifestSHA512(w, r, repo, d)
+		case r.Method == http.MethodPut && isCanonical(d) && r.URL.Query().Has("tag"):
+			s.putManifestTagged(w, r, repo, d)
 		case r.Method == http.MethodDelete && (isSHA512(d) || isCanonical(d)):
 			s.deleteManifestNames(w, r, repo, d)
 		default:
@@ -124,19 +126,10 @@ func (s *Server) putManifestSHA512(w http.ResponseWriter, r *http.Request, repo 
 		return
 	}
 	q := r.URL.Query()
-	tags := uniqueTags(q["tag"])
-	if len(tags) > maxTagParams {
-		serveAliasError(w, http.StatusRequestURITooLong,
-			errcode.ErrorCodeTagInvalid.WithDetail(fmt.Sprintf("at most %d tag parameters", maxTagParams)))
+	tags, ok := tagParams(w, q)
+	if !ok {
 		return
 	}
-	for _, tag := range tags {
-		if !sha512TagParam.MatchString(tag) {
-			_ = errcode.ServeJSON(w, errcode.ErrorCodeTagInvalid.WithDetail(tag))
-			return
-		}
-	}
-	q.Del("tag")
 
 	canonical := digest.Canonical.FromBytes(body)
 	// The middleware indexes referrers and tags under the client's digest.
@@ -150,21 +143,14 @@ func (s *Server) putManifestSHA512(w http.ResponseWriter, r *http.Request, repo 
 		_ = errcode.ServeJSON(w, errcode.ErrorCodeUnknown.WithDetail("linking "+client.String()+": "+err.Error()))
 		return
 	}
-	// Each tag is a PUT by tag through distribution (so the middleware sees
-	// it); the middleware makes the tag name the client's digest, so pulls
-	// by tag answer with it too.
-	for _, tag := range tags {
-		if resp := s.subRequest(ctx, r, http.MethodPut, manifestURLPath(repo, tag), "", body); resp.status() != http.StatusCreated {
-			resp.replay(w)
-			return
-		}
+	// The middleware makes each tag name the client's digest, so pulls by
+	// tag answer with it too.
+	if !s.applyTags(ctx, w, r, repo, tags, body) {
+		return
 	}
 	copyHeader(w.Header(), put.header)
 	renameDigest(w.Header(), client)
-	if len(tags) > 0 {
-		w.Header().Set("OCI-Tag", strings.Join(tags, ", "))
-	}
-	w.WriteHeader(http.StatusCreated)
+	answerTagged(w, tags)
 }
 
 // deleteManifestNames deletes a manifest by the name asked for, then its
