@@ -3,6 +3,8 @@ package web
 import (
 	"encoding/json"
 	"net/http"
+
+	"github.com/oyster-registry/oyster/api"
 	"testing"
 )
 
@@ -29,13 +31,13 @@ func TestAPIRepositories(t *testing.T) {
 	s := newUISite(t, uiFixtures()...)
 	var list struct {
 		Total        int
-		Repositories []RepositorySummary
+		Repositories []api.RepositorySummary
 	}
 	getJSON(t, s, "/api/v1/repositories?per_page=2&page=2", http.StatusOK, &list)
 	if list.Total != 5 || len(list.Repositories) != 2 || list.Repositories[0].Name != "lab/sci" {
 		t.Fatalf("second page of two: %+v", list)
 	}
-	var detail RepositoryDetail
+	var detail api.RepositoryDetail
 	getJSON(t, s, "/api/v1/repositories/lab/sci", http.StatusOK, &detail)
 	if len(detail.Tags) != 2 || detail.Untagged != 1 || !detail.Tags[0].Newest || detail.Tags[0].Digest != sciDigest {
 		t.Fatalf("lab/sci: %+v", detail)
@@ -50,14 +52,14 @@ func TestAPIRepositories(t *testing.T) {
 
 func TestAPIImage(t *testing.T) {
 	s := newUISite(t, uiFixtures()...)
-	var byTag, byDigest ImageDetail
+	var byTag, byDigest api.Image
 	getJSON(t, s, "/api/v1/images/lab/sci:latest", http.StatusOK, &byTag)
 	getJSON(t, s, "/api/v1/images/lab/sci@"+sciDigest, http.StatusOK, &byDigest)
 	if byTag.Digest != sciDigest || byDigest.OCI.Title != "Scientific Python" || len(byDigest.Packages) != 3 ||
 		len(byDigest.Referrers) != 1 || byDigest.Config.User != "scientist" {
-		t.Fatalf("image record: %+v", byDigest.Record)
+		t.Fatalf("image record: %+v", byDigest)
 	}
-	var base ImageDetail
+	var base api.Image
 	getJSON(t, s, "/api/v1/images/lab/base:12", http.StatusOK, &base)
 	if len(base.Derived) != 1 || base.Derived[0].Repository != "lab/sci" {
 		t.Fatalf("derived images of the base: %+v", base.Derived)
@@ -96,7 +98,7 @@ func TestAPISearch(t *testing.T) {
 	}
 	var e errorBody
 	getJSON(t, s, "/api/v1/search?q=pgk:numpy", http.StatusBadRequest, &e)
-	if e.Error.Code != "QUERY_INVALID" || e.Error.Message == "" {
+	if e.Error.Code != "INVALID_QUERY" || e.Error.Message == "" {
 		t.Fatalf("bad filter: %+v", e)
 	}
 	getJSON(t, s, "/api/v1/search?per_page=1000", http.StatusBadRequest, &e)
@@ -107,7 +109,7 @@ func TestDockerSearch(t *testing.T) {
 	var out struct {
 		Query      string
 		NumResults int `json:"num_results"`
-		Results    []dockerSearchResult
+		Results    []api.DockerSearchResult
 	}
 	getJSON(t, s, "/v1/search?q=lab&n=25", http.StatusOK, &out)
 	if out.Query != "lab" || out.NumResults != 2 || out.Results[0].Name == out.Results[1].Name {

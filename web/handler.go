@@ -3,7 +3,10 @@ package web
 import (
 	"log/slog"
 	"net/http"
+	"sort"
+	"strings"
 
+	"github.com/oyster-registry/oyster/api"
 	"github.com/oyster-registry/oyster/catalog"
 	"github.com/oyster-registry/oyster/catalog/search"
 )
@@ -21,19 +24,104 @@ type Options struct {
 
 // New returns the handler for /api/v1/, /v1/search and the UI at /.
 func New(opts Options) http.Handler {
-	api := &API{Store: opts.Store, Search: opts.Search, Log: opts.Log}
+	a := &API{Store: opts.Store, Search: opts.Search, Log: opts.Log}
+	hub := &Hub{Catalog: &catalogHub{api: a, query: opts.HubQuery}, RegistryHost: opts.RegistryHost, Log: opts.Log}
 	mux := http.NewServeMux()
-	mux.HandleFunc("GET /api/v1/search", api.search)
-	mux.HandleFunc("GET /api/v1/repositories", api.repositories)
-	mux.HandleFunc("GET /api/v1/repositories/{name...}", api.repositoryDetail)
-	mux.HandleFunc("GET /api/v1/images/{ref...}", api.imageRoutes)
-	mux.HandleFunc("GET /api/v1/openapi.json", serveOpenAPI)
-	mux.HandleFunc("GET /v1/search", api.dockerSearch)
-	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
-		writeError(w, http.StatusNotFound, "NOT_FOUND", "no API endpoint "+r.Method+" "+r.URL.Path)
-	})
-	hub := &Hub{Catalog: &catalogHub{api: api, query: opts.HubQuery}, RegistryHost: opts.RegistryHost, Log: opts.Log}
-	hub.Register(mux)
-	registerUI(mux, api)
+	registerRoutes(mux, opts.Log, routes(a, hub))
+	mux.HandleFunc("/api/", serveJSON(opts.Log, noEndpoint(mux)))
+	registerUI(mux, a)
 	return mux
+}
+
+// route is one JSON endpoint, with its path as openapi.json writes it: the
+// one {wildcard} a path may have matches one or more segments, because
+// repository names hold slashes.
+type route struct {
+	method, path string
+	handle       handlerFunc
+}
+
+// routes are all the JSON endpoints, in one list: New builds the mux from
+// it, and TestOpenAPIDocumentsEveryRoute holds openapi.json to it.
+func routes(a *API, hub *Hub) []route {
+	return append([]route{
+		{"GET", "/api/v1/search", a.search},
+		{"GET", "/api/v1/repositories", a.repositories},
+		{"GET", "/api/v1/repositories/{name}", a.repositoryDetail},
+		{"GET", "/api/v1/images/{ref}", a.imageDetail},
+		{"GET", "/api/v1/images/{ref}/packages", a.packages},
+		{"GET", "/api/v1/openapi.json", serveOpenAPI},
+		{"GET", "/v1/search", a.dockerSearch},
+	}, hub.routes()...)
+}
+
+// registerRoutes adds routes to mux. A ServeMux wildcard that spans
+// segments must end its pattern, so the routes that share one prefix and
+// wildcard share one pattern, and the longest suffix that fits wins:
+// /api/v1/images/lab/sci:1/packages is the packages of lab/sci:1.
+func registerRoutes(mux *http.ServeMux, log *slog.Logger, routes []route) {
+	var patterns []string
+	byPattern := map[string][]route{}
+	for _, rt := range routes {
+		prefix, name, _ := splitWildcard(rt.path)
+		pattern := rt.method + " " + prefix
+		if name != "" {
+			pattern += "{" + name + "...}"
+		}
+		if byPattern[pattern] == nil {
+			patterns = append(patterns, pattern)
+		}
+		byPattern[pattern] = append(byPattern[pattern], rt)
+	}
+	for _, p := range patterns {
+		mux.HandleFunc(p, serveJSON(log, bySuffix(byPattern[p])))
+	}
+}
+
+// splitWildcard splits "/api/v1/images/{ref}/packages" into
+// "/api/v1/images/", "ref" and "/packages"; a path without a wildcard is
+// all prefix.
+func splitWildcard(path string) (prefix, name, suffix string) {
+	open, end := strings.IndexByte(path, '{'), strings.IndexByte(path, '}')
+	if open < 0 || end < open {
+		return path, "", ""
+	}
+	return path[:open], path[open+1 : end], path[end+1:]
+}
+
+// bySuffix serves the request with the route whose suffix ends the
+// wildcard's value, the longest first, and sets the wildcard to the rest.
+func bySuffix(routes []route) handlerFunc {
+	_, name, _ := splitWildcard(routes[0].path)
+	if name == "" {
+		return routes[0].handle
+	}
+	sort.SliceStable(routes, func(i, j int) bool { return len(routes[i].path) > len(routes[j].path) })
+	return func(w http.ResponseWriter, r *http.Request) error {
+		value := r.PathValue(name)
+		for _, rt := range routes {
+			_, _, suffix := splitWildcard(rt.path)
+			if rest, ok := strings.CutSuffix(value, suffix); ok && rest != "" {
+				r.SetPathValue(name, rest)
+				return rt.handle(w, r)
+			}
+		}
+		return errorf(api.CodeNotFound, "no %s given in %s", name, r.URL.Path)
+	}
+}
+
+// noEndpoint answers what no route claims under /api/: 405 when the path
+// is an endpoint (they all only read), 404 otherwise.
+func noEndpoint(mux *http.ServeMux) handlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			get := r.Clone(r.Context())
+			get.Method = http.MethodGet
+			if _, pattern := mux.Handler(get); pattern != "/api/" {
+				w.Header().Set("Allow", "GET, HEAD")
+				return errorf(api.CodeMethodNotAllowed, "%s %s: the API only reads (GET, HEAD)", r.Method, r.URL.Path)
+			}
+		}
+		return errorf(api.CodeNotFound, "no API endpoint %s %s", r.Method, r.URL.Path)
+	}
 }

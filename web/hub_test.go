@@ -21,6 +21,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/oyster-registry/oyster/api"
 	"github.com/oyster-registry/oyster/catalog"
 	"github.com/oyster-registry/oyster/catalog/search"
 )
@@ -228,7 +229,7 @@ func checkHTMLSafe(t *testing.T, texts ...string) {
 func TestHubProfilesPinByDigest(t *testing.T) {
 	recs := hubFixtures()
 	hub, _ := newTestHub(recs)
-	var profiles []hubProfile
+	var profiles []api.Profile
 	decodeBody(t, serveHub(t, hub, "/api/v1/hub/profiles"), &profiles)
 	byDesc := map[string]string{}
 	for _, p := range profiles {
@@ -256,7 +257,7 @@ func TestHubProfilesPinByDigest(t *testing.T) {
 
 func TestHubProfilesDescribeTheImage(t *testing.T) {
 	hub, _ := newTestHub(hubFixtures()[:1])
-	var profiles []hubProfile
+	var profiles []api.Profile
 	decodeBody(t, serveHub(t, hub, "/api/v1/hub/profiles"), &profiles)
 	want := "lab/scipy:2026.03 · Python 3.11.7 · CUDA 12.2 · pymatgen 2024.2.8, numpy 1.26.4, Scikit_Learn 1.4.0 · 1.2 GB"
 	if profiles[0].Description != want {
@@ -267,11 +268,11 @@ func TestHubProfilesDescribeTheImage(t *testing.T) {
 func TestHubSlugsAreStable(t *testing.T) {
 	recs := hubFixtures()
 	hub, _ := newTestHub(recs)
-	var all, one []hubProfile
+	var all, one []api.Profile
 	decodeBody(t, serveHub(t, hub, "/api/v1/hub/profiles"), &all)
 	hub.Catalog = &memHubCatalog{recs: recs[2:3]}
 	decodeBody(t, serveHub(t, hub, "/api/v1/hub/profiles"), &one)
-	idx := slices.IndexFunc(all, func(p hubProfile) bool { return p.DisplayName == "tools/python:3.11" })
+	idx := slices.IndexFunc(all, func(p api.Profile) bool { return p.DisplayName == "tools/python:3.11" })
 	if idx < 0 || all[idx].Slug != one[0].Slug {
 		t.Errorf("slug of tools/python:3.11 changed with the other images: %q vs %q", all[idx].Slug, one[0].Slug)
 	}
@@ -332,11 +333,11 @@ func TestHubErrors(t *testing.T) {
 		status                     int
 		code                       string
 	}{
-		{"bad query", "/api/v1/hub/images?q=pkg:", "", "", &search.QueryError{Pos: 0, Msg: "pkg: needs a name"}, 400, "QUERY_INVALID"},
+		{"bad query", "/api/v1/hub/images?q=pkg:", "", "", &search.QueryError{Pos: 0, Msg: "pkg: needs a name"}, 400, "INVALID_QUERY"},
 		{"catalog down", "/api/v1/hub/profiles", "", "", errors.New("disk on fire"), 500, "INTERNAL"},
-		{"bad options", "/api/v1/hub/profiles?options=2", "", "", nil, 400, "OPTIONS_INVALID"},
-		{"bad host header", "/api/v1/hub/images", "evil\"host", "", nil, 400, "HOST_INVALID"},
-		{"bad configured host", "/api/v1/hub/images", "", "a/b", nil, 500, "HOST_INVALID"},
+		{"bad options", "/api/v1/hub/profiles?options=2", "", "", nil, 400, "INVALID_OPTIONS"},
+		{"bad host header", "/api/v1/hub/images", "evil\"host", "", nil, 400, "INVALID_HOST"},
+		{"bad configured host", "/api/v1/hub/images", "", "a/b", nil, 500, "MISCONFIGURED"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -350,8 +351,8 @@ func TestHubErrors(t *testing.T) {
 			}
 			w := httptest.NewRecorder()
 			mux.ServeHTTP(w, req)
-			var body apiError
-			if err := json.Unmarshal(w.Body.Bytes(), &body); err != nil || w.Code != tc.status || body.Error.Code != tc.code || body.Error.Message == "" {
+			var body api.ErrorBody
+			if err := json.Unmarshal(w.Body.Bytes(), &body); err != nil || w.Code != tc.status || string(body.Error.Code) != tc.code || body.Error.Message == "" {
 				t.Errorf("got %d %s, want %d with code %s", w.Code, w.Body, tc.status, tc.code)
 			}
 			if w.Header().Get("Access-Control-Allow-Origin") != "*" {

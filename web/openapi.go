@@ -8,7 +8,8 @@ import (
 //go:embed openapi.json
 var openAPIDoc []byte
 
-func serveOpenAPI(w http.ResponseWriter, _ *http.Request) {
+func serveOpenAPI(w http.ResponseWriter, _ *http.Request) error {
 	w.Header().Set("Content-Type", "application/json")
 	_, _ = w.Write(openAPIDoc)
+	return nil
 }

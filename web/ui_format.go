@@ -1,6 +1,7 @@
 package web
 
 import (
+	"fmt"
 	"html"
 	"html/template"
 	"net/url"
@@ -164,4 +165,18 @@ func registryHost(hostHeader string) string {
 // in front says so with X-Forwarded-Proto.
 func plainHTTP(tls bool, forwardedProto string) bool {
 	return !tls && !strings.EqualFold(forwardedProto, "https")
+}
+
+// humanSize writes a byte count in SI units, as registries show sizes.
+func humanSize(n int64) string {
+	const unit = 1000
+	if n < unit {
+		return fmt.Sprintf("%d B", n)
+	}
+	div, exp := int64(unit), 0
+	for m := n / unit; m >= unit; m /= unit {
+		div *= unit
+		exp++
+	}
+	return fmt.Sprintf("%.1f %cB", float64(n)/float64(div), "kMGTPE"[exp])
 }

@@ -5,45 +5,32 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/oyster-registry/oyster/api"
 	"github.com/oyster-registry/oyster/catalog"
 )
-
-// detail adds to rec what is computed on reading it: the images built on
-// it and its pull count. The JSON API and the image page share it.
-func (a *API) detail(rec *catalog.Record) (ImageDetail, error) {
-	keys, err := a.Store.DerivedByLayers(rec.Layers)
-	if err != nil {
-		return ImageDetail{}, err
-	}
-	if rec.Derived, err = a.Store.TaggedRefs(keys, "layers"); err != nil {
-		return ImageDetail{}, err
-	}
-	pulls, _ := a.Store.Pulls(rec.Key())
-	return ImageDetail{Record: rec, Pulls: pulls}, nil
-}
 
 // repoView is a repository's tags, newest first, with the newest image's
 // title and description.
 type repoView struct {
 	frame
-	Detail *RepositoryDetail
+	Detail *api.RepositoryDetail
 	Newest *catalog.Record
 }
 
 func (u *ui) repository(w http.ResponseWriter, r *http.Request) {
 	name := r.PathValue("name")
-	d, err := u.api.repository(name)
+	d, err := u.api.repositoryFound(name)
+	if isNotFound(err) {
+		u.message(w, http.StatusNotFound, "Repository not found", "There is no repository named "+strconv.Quote(name)+" in the catalog.")
+		return
+	}
 	if err != nil {
 		u.fail(w, err)
 		return
 	}
-	if len(d.Tags) == 0 && d.Untagged == 0 {
-		u.message(w, http.StatusNotFound, "Repository not found", "There is no repository named "+strconv.Quote(name)+" in the catalog.")
-		return
-	}
 	v := repoView{frame: frame{Title: name, Page: "repository"}, Detail: d}
 	if len(d.Tags) > 0 {
-		if v.Newest, err = u.api.Store.Record(name + "@" + d.Tags[0].Digest); err != nil {
+		if v.Newest, err = u.api.Store.Record(name + "@" + d.Tags[0].Digest.String()); err != nil {
 			u.fail(w, err)
 			return
 		}
@@ -73,16 +60,16 @@ type refLink struct {
 
 func (u *ui) image(w http.ResponseWriter, r *http.Request) {
 	ref := r.PathValue("ref")
-	rec, err := u.api.image(ref)
+	rec, err := u.api.lookup(ref)
+	if isNotFound(err) {
+		u.message(w, http.StatusNotFound, "Image not found", "There is no image "+strconv.Quote(ref)+" in the catalog.")
+		return
+	}
 	if err != nil {
 		u.fail(w, err)
 		return
 	}
-	if rec == nil {
-		u.message(w, http.StatusNotFound, "Image not found", "There is no image "+strconv.Quote(ref)+" in the catalog.")
-		return
-	}
-	d, err := u.api.detail(rec)
+	rec, pulls, err := u.api.detail(rec)
 	if err != nil {
 		u.fail(w, err)
 		return
@@ -90,7 +77,7 @@ func (u *ui) image(w http.ResponseWriter, r *http.Request) {
 	plain := plainHTTP(r.TLS != nil, r.Header.Get("X-Forwarded-Proto"))
 	v := imageView{
 		frame: frame{Title: imageTitle(rec), Page: "image"},
-		Rec:   rec, Pulls: int(d.Pulls), Tag: displayTag(ref, rec), PlainHTTP: plain,
+		Rec:   rec, Pulls: int(pulls), Tag: displayTag(ref, rec), PlainHTTP: plain,
 		Packages: newPackageTable(rec.Packages, r.URL.Query().Get("pkg")),
 	}
 	v.Commands = pullCommands(registryHost(r.Host), plain, rec, v.Tag)

@@ -1,7 +1,6 @@
 package web
 
 import (
-	"errors"
 	"html/template"
 	"net/http"
 	"strings"
@@ -9,8 +8,8 @@ import (
 	"github.com/oyster-registry/oyster/catalog/search"
 )
 
-// resultsPerPage is how many results a page shows.
-const resultsPerPage = 20
+// uiSearchPages: a page of results shows 20; the UI offers no per_page.
+var uiSearchPages = pageSizes{def: 20, max: 20, window: search.MaxResultWindow}
 
 // uiFacets are the facets the results page shows, in this order.
 var uiFacets = []struct{ name, label string }{
@@ -102,19 +101,17 @@ func (u *ui) runSearch(r *http.Request) (searchView, int, error) {
 	if strings.TrimSpace(v.Query) != "" {
 		v.Title = v.Query
 	}
-	req, err := searchRequest(r)
-	if err != nil {
-		v.Error = err.Error()
-		return v, http.StatusBadRequest, nil
-	}
-	req.PerPage = resultsPerPage
+	req, err := searchRequest(r, uiSearchPages)
+	req.PerPage = uiSearchPages.def // the pager's links assume it
 	for _, f := range uiFacets {
 		req.Facets = append(req.Facets, f.name)
 	}
-	resp, err := u.api.Search.Search(r.Context(), req)
-	var qe *search.QueryError
-	if errors.As(err, &qe) {
-		v.Error = qe.Msg
+	var resp *search.Response
+	if err == nil {
+		resp, err = u.api.Search.Search(r.Context(), req)
+	}
+	if e := apiError(err); err != nil && e.Code.HTTPStatus() == http.StatusBadRequest {
+		v.Error = e.Message
 		return v, http.StatusBadRequest, nil
 	} else if err != nil {
 		return v, 0, err
@@ -156,7 +153,7 @@ func toggleTerm(q, term string) (string, bool) {
 // newPager links the first and last pages and two on either side of the
 // current one. Results past search.MaxResultWindow are not served.
 func newPager(q, sort string, page, total int) pager {
-	last := (min(total, search.MaxResultWindow) + resultsPerPage - 1) / resultsPerPage
+	last := (min(total, search.MaxResultWindow) + uiSearchPages.def - 1) / uiSearchPages.def
 	if last <= 1 {
 		return pager{}
 	}
