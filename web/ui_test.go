@@ -1,8 +1,8 @@
 package web
 
 import (
+	"bytes"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -20,6 +20,7 @@ import (
 type uiSite struct {
 	http.Handler
 	store *catalog.Store
+	log   *bytes.Buffer // what the site logged
 }
 
 func newUISite(t testing.TB, recs ...*catalog.Record) *uiSite {
@@ -51,8 +52,9 @@ func newUISite(t testing.TB, recs ...*catalog.Record) *uiSite {
 			t.Fatal(err)
 		}
 	}
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	return &uiSite{Handler: New(Options{Store: store, Search: ix, Log: log}), store: store}
+	var logged bytes.Buffer
+	log := slog.New(slog.NewTextHandler(&logged, nil))
+	return &uiSite{Handler: New(Options{Store: store, Search: ix, Log: log}), store: store, log: &logged}
 }
 
 // get requests path with Host registry.example:5000 and returns the

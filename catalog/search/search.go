@@ -85,7 +85,7 @@ func plan(req Request) (*searchPlan, error) {
 		per = DefaultPerPage
 	}
 	per = min(per, MaxPerPage)
-	if (page-1)*per >= MaxResultWindow {
+	if page-1 >= (MaxResultWindow+per-1)/per { // (page-1)*per >= the window, without overflow
 		return nil, errorf(-1, "page %d is past the first %d results; refine the query", page, MaxResultWindow)
 	}
 	sortKey := req.Sort
