@@ -1,6 +1,6 @@
 // Package api holds the JSON shapes of Oyster's catalog API (/api/v1/,
-// the hub endpoints and docker search): the registry marshals them and
-// its clients (the stager, the hub helper's tests, scripts) decode them.
+// the hub endpoints and docker search): the registry's web package
+// marshals them and Go clients (the stager, tests) decode them.
 // It is types only and imports nothing of Oyster's, so that a client can
 // use it without pulling in the catalog or the server.
 package api

@@ -61,7 +61,7 @@ class StubOyster:
         if self.body is not None:
             return self.body
         if self.status != 200:
-            return json.dumps({"error": {"code": "QUERY_INVALID", "message": "unknown filter nope:"}}).encode()
+            return json.dumps({"error": {"code": "INVALID_QUERY", "message": "unknown filter nope:"}}).encode()
         if urllib.parse.urlsplit(path).path.endswith("/images"):
             return json.dumps({p["display_name"]: p["kubespawner_override"]["image"] for p in self.profiles}).encode()
         return json.dumps(self.profiles).encode()
