@@ -26,7 +26,7 @@ type Manifest struct {
 	Annotations   map[string]string `json:"annotations,omitempty"`
 }
 
-// DecodeManifest parses a manifest or index payload.
+// DecodeManifest parses and checks a manifest or index payload.
 func DecodeManifest(payload []byte) (*Manifest, error) {
 	if len(payload) > MaxManifestSize {
 		return nil, fmt.Errorf("manifest is %d bytes, over the %d byte limit", len(payload), MaxManifestSize)
@@ -38,7 +38,39 @@ func DecodeManifest(payload []byte) (*Manifest, error) {
 	if m.SchemaVersion != 2 {
 		return nil, errors.New("manifest schemaVersion must be 2")
 	}
+	if err := m.checkSizes(); err != nil {
+		return nil, err
+	}
 	return &m, nil
+}
+
+// checkSizes refuses negative descriptor sizes, which JSON allows and
+// distribution stores, but which no content has and which would turn the
+// sums and bounds of whoever reads the manifest negative.
+func (m *Manifest) checkSizes() error {
+	check := func(where string, d *v1.Descriptor) error {
+		if d != nil && d.Size < 0 {
+			return fmt.Errorf("%s: size %d is negative", where, d.Size)
+		}
+		return nil
+	}
+	if err := check("config", m.Config); err != nil {
+		return err
+	}
+	if err := check("subject", m.Subject); err != nil {
+		return err
+	}
+	for i := range m.Layers {
+		if err := check(fmt.Sprintf("layers[%d]", i), &m.Layers[i]); err != nil {
+			return err
+		}
+	}
+	for i := range m.Manifests {
+		if err := check(fmt.Sprintf("manifests[%d]", i), &m.Manifests[i]); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // EffectiveArtifactType is the artifact type the referrers API reports: the

@@ -204,33 +204,93 @@ type Page struct {
 // last, in digest order, keeping only artifactType when it is not empty.
 func (s *Store) List(repo string, subject digest.Digest, artifactType string, last digest.Digest, limit int) (Page, error) {
 	var page Page
+	err := s.scan(repo, subject, artifactType, last, func(d digest.Digest, raw []byte) (bool, error) {
+		if len(page.Descriptors) == limit {
+			page.Next = page.Descriptors[limit-1].Digest
+			return false, nil
+		}
+		var rec record
+		if err := json.Unmarshal(raw, &rec); err != nil {
+			return false, fmt.Errorf("corrupt referrers record for %s: %w", d, err)
+		}
+		page.Descriptors = append(page.Descriptors, rec.Descriptor)
+		return true, nil
+	})
+	return page, err
+}
+
+// RawPage is a page of referrers as the JSON of their descriptors, ready to
+// be written out; Next is as in Page.
+type RawPage struct {
+	Descriptors []json.RawMessage
+	Bytes       int // the descriptors' total length
+	Next        digest.Digest
+}
+
+// ListRaw is List for the HTTP API, bounded in bytes as well as in count: a
+// page ends before its descriptors would pass maxBytes (it holds at least
+// one, itself bounded by the manifest size limit), so the memory a page
+// takes does not grow with the annotations of the referrers.
+func (s *Store) ListRaw(repo string, subject digest.Digest, artifactType string, last digest.Digest, limit, maxBytes int) (RawPage, error) {
+	var (
+		page   RawPage
+		cursor digest.Digest
+	)
+	err := s.scan(repo, subject, artifactType, last, func(d digest.Digest, raw []byte) (bool, error) {
+		// The stored record bounds its descriptor: judged before copying it.
+		if n := len(page.Descriptors); n == limit || (n > 0 && page.Bytes+len(raw) > maxBytes) {
+			page.Next = cursor
+			return false, nil
+		}
+		var rec struct {
+			Descriptor json.RawMessage `json:"descriptor"`
+		}
+		if err := json.Unmarshal(raw, &rec); err != nil {
+			return false, fmt.Errorf("corrupt referrers record for %s: %w", d, err)
+		}
+		page.Descriptors = append(page.Descriptors, rec.Descriptor)
+		page.Bytes += len(rec.Descriptor)
+		cursor = d
+		return true, nil
+	})
+	return page, err
+}
+
+// scan calls fn with the digest and stored record (valid only during the
+// call) of each live referrer of subject in repo after the cursor last, in
+// digest order, keeping only artifactType when it is not empty, until fn
+// reports false. Records are filtered without decoding their annotations.
+func (s *Store) scan(repo string, subject digest.Digest, artifactType string, last digest.Digest, fn func(digest.Digest, []byte) (bool, error)) error {
 	prefix := subjectPrefix(repo, subject)
-	err := s.db.View(func(tx *bolt.Tx) error {
+	return s.db.View(func(tx *bolt.Tx) error {
 		c := tx.Bucket(bucketRefs).Cursor()
 		k, v := c.Seek(prefix)
 		if last != "" {
-			k, v = c.Seek(append(append([]byte{}, prefix...), last...))
-			if k != nil && bytes.Equal(k, append(append([]byte{}, prefix...), last...)) {
+			after := append(append([]byte{}, prefix...), last...)
+			if k, v = c.Seek(after); k != nil && bytes.Equal(k, after) {
 				k, v = c.Next()
 			}
 		}
 		for ; k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
-			var rec record
-			if err := json.Unmarshal(v, &rec); err != nil {
+			var head struct {
+				Descriptor struct {
+					Digest       digest.Digest `json:"digest"`
+					ArtifactType string        `json:"artifactType"`
+				} `json:"descriptor"`
+				State string `json:"state"`
+			}
+			if err := json.Unmarshal(v, &head); err != nil {
 				return fmt.Errorf("corrupt referrers record %q: %w", k, err)
 			}
-			if rec.State == statePendingAdd || (artifactType != "" && rec.Descriptor.ArtifactType != artifactType) {
+			if head.State == statePendingAdd || (artifactType != "" && head.Descriptor.ArtifactType != artifactType) {
 				continue
 			}
-			if len(page.Descriptors) == limit {
-				page.Next = page.Descriptors[limit-1].Digest
-				return nil
+			if more, err := fn(head.Descriptor.Digest, v); !more || err != nil {
+				return err
 			}
-			page.Descriptors = append(page.Descriptors, rec.Descriptor)
 		}
 		return nil
 	})
-	return page, err
 }
 
 // Pending is a journalled change whose outcome in storage is unknown.

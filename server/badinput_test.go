@@ -177,6 +177,9 @@ func TestBadManifests(t *testing.T) {
 		{"invalid JSON", "broken", []byte(`{"schemaVersion":2,`), mt, 400, "MANIFEST_INVALID"},
 		{"wrong schema version", "v1", bytes.Replace(good, []byte(`"schemaVersion":2`), []byte(`"schemaVersion":1`), 1), mt, 400, "MANIFEST_INVALID"},
 		{"invalid reference", "-bad-tag", good, mt, 400, "TAG_INVALID"},
+		{"negative layer size", "neg", bytes.Replace(good, []byte(`"layers":[]`), []byte(`"layers":[{"mediaType":"application/vnd.oci.image.layer.v1.tar","digest":"`+digestOf(nil)+`","size":-1}]`), 1), mt, 400, "MANIFEST_INVALID"},
+		{"negative config size", "neg", bytes.Replace(good, []byte(`"size":79`), []byte(`"size":-79`), 1), mt, 400, "MANIFEST_INVALID"},
+		{"negative size in an index", "neg", []byte(`{"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[{"mediaType":"` + mt + `","digest":"` + digestOf(good) + `","size":-5}]}`), "application/vnd.oci.image.index.v1+json", 400, "MANIFEST_INVALID"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -190,6 +193,70 @@ func TestBadManifests(t *testing.T) {
 	}
 	if r := do(t, http.MethodGet, base+"/v2/"+repo+"/tags/list", nil); r.status != http.StatusNotFound {
 		t.Fatalf("a tag appeared after rejected pushes: %d %s", r.status, r.body)
+	}
+}
+
+// A chunk whose Content-Range is malformed, or does not start where the
+// upload stands, is refused with 416 RANGE_INVALID and leaves the upload
+// as it was: a correct chunk is accepted afterwards.
+func TestMalformedContentRange(t *testing.T) {
+	ts, _ := startServer(t, nil)
+	content := []byte("0123456789abcdefghij")
+	r := do(t, http.MethodPost, ts.URL+"/v2/bad/ranges/blobs/uploads/", nil)
+	if r.status != http.StatusAccepted {
+		t.Fatalf("start upload: %d %s", r.status, r.body)
+	}
+	patch := func(loc, contentRange string, chunk []byte) response {
+		return do(t, http.MethodPatch, loc, chunk, "Content-Type", "application/octet-stream", "Content-Range", contentRange)
+	}
+	r = patch(r.header.Get("Location"), "0-9", content[:10])
+	if r.status != http.StatusAccepted {
+		t.Fatalf("first chunk: %d %s", r.status, r.body)
+	}
+	loc := r.header.Get("Location")
+	for _, cr := range []string{
+		"-5-4", "bytes=10-19", "12345678901234567890-12345678901234567899", "10-", "10", "+10-19", "19-10",
+		"20-29", // start beyond the upload's offset (10)
+		"5-14",  // start before it
+	} {
+		r := patch(loc, cr, content[10:])
+		if r.status != http.StatusRequestedRangeNotSatisfiable || errorCode(t, r) != "RANGE_INVALID" {
+			t.Errorf("Content-Range %q: got %d %s, want 416 RANGE_INVALID", cr, r.status, r.body)
+		}
+	}
+	r = patch(loc, "10-19", content[10:])
+	if r.status != http.StatusAccepted || r.header.Get("Range") != "0-19" {
+		t.Fatalf("correct chunk after refused ones: %d Range=%q %s", r.status, r.header.Get("Range"), r.body)
+	}
+	d := digestOf(content)
+	if r = do(t, http.MethodPut, r.header.Get("Location")+"&digest="+d, nil); r.status != http.StatusCreated {
+		t.Fatalf("commit: %d %s", r.status, r.body)
+	}
+	if r = do(t, http.MethodGet, ts.URL+"/v2/bad/ranges/blobs/"+d, nil); r.status != 200 || !bytes.Equal(r.body, content) {
+		t.Fatalf("blob after chunked upload: %d %q", r.status, r.body)
+	}
+}
+
+// Paths distribution's router does not know get OCI errors rather than a
+// bare-text 404 or a 405 without a body.
+func TestBadV2Paths(t *testing.T) {
+	ts, _ := startServer(t, nil)
+	for _, c := range []struct {
+		method, path string
+		status       int
+		code         string
+	}{
+		{http.MethodGet, "/v2/lab/App/manifests/latest", 400, "NAME_INVALID"},
+		{http.MethodGet, "/v2/-lab/tags/list", 400, "NAME_INVALID"},
+		{http.MethodPost, "/v2/" + strings.Repeat("a", 256) + "/blobs/uploads/", 400, "NAME_INVALID"},
+		{http.MethodDelete, "/v2/lab/app/referrers/" + digestOf(nil), 405, "UNSUPPORTED"},
+		{http.MethodGet, "/v2/lab/app/referrers/sha256:nothex", 400, "DIGEST_INVALID"},
+		{http.MethodGet, "/v2/lab/app/referrers/" + digestOf(nil) + "?n=0", 400, "PAGINATION_NUMBER_INVALID"},
+	} {
+		r := do(t, c.method, ts.URL+c.path, nil)
+		if r.status != c.status || errorCode(t, r) != c.code || r.header.Get("Content-Type") != "application/json" {
+			t.Errorf("%s %s: got %d %s %s, want %d %s", c.method, c.path, r.status, r.header.Get("Content-Type"), r.body, c.status, c.code)
+		}
 	}
 }
 

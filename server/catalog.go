@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/http"
 	"path/filepath"
-	"regexp"
 
 	"github.com/oyster-registry/oyster/catalog"
 	"github.com/oyster-registry/oyster/catalog/search"
@@ -89,9 +88,6 @@ func (s *Server) CatalogIdle() {
 	}
 }
 
-// manifestGet matches manifest pulls, to count them for "most pulled".
-var manifestGet = regexp.MustCompile(`^/v2/(.+)/manifests/[^/]+$`)
-
 // countPulls wraps the registry to count successful manifest GETs per
 // image; HEAD requests (clients checking for updates) are not pulls.
 func (s *Server) countPulls(next http.Handler) http.Handler {
@@ -99,8 +95,8 @@ func (s *Server) countPulls(next http.Handler) http.Handler {
 		return next
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		m := manifestGet.FindStringSubmatch(r.URL.Path)
-		if r.Method != http.MethodGet || m == nil {
+		p := pathOf(r)
+		if r.Method != http.MethodGet || p.Kind != v2Manifest {
 			next.ServeHTTP(w, r)
 			return
 		}
@@ -108,7 +104,7 @@ func (s *Server) countPulls(next http.Handler) http.Handler {
 		next.ServeHTTP(rec, r)
 		if rec.code == http.StatusOK || rec.code == 0 {
 			if d := w.Header().Get("Docker-Content-Digest"); d != "" {
-				s.catalog.indexer.CountPull(m[1], d)
+				s.catalog.indexer.CountPull(p.Repo, d)
 			}
 		}
 	})

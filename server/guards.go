@@ -2,106 +2,120 @@ package server
 
 import (
 	"bytes"
-	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
-	"net/url"
-	"regexp"
+	"strconv"
 	"strings"
 
 	"github.com/distribution/distribution/v3/registry/api/errcode"
-	v2 "github.com/distribution/distribution/v3/registry/api/v2"
-	"github.com/distribution/reference"
 
 	"github.com/oyster-registry/oyster/oci"
 )
 
-// rejectTraversal answers 400 NAME_INVALID to any path with "." or ".."
-// segments, raw or percent-encoded. Left alone, Go's mux would redirect such
-// paths to their cleaned form, turning /v2/a/../../x into a request for
-// whatever /x is.
-func rejectTraversal(next http.Handler) http.Handler {
+// guardV2 answers the requests distribution would answer badly (a redirect,
+// a bare-text 404, a 500) or not at all, before distribution sees them.
+func guardV2(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if hasDotSegment(r.URL.EscapedPath()) {
-			serveOCIError(w, v2.ErrorCodeNameInvalid.WithDetail("path segments . and .. are not allowed"))
+		if err := checkV2(r); err != nil {
+			writeOCIError(w, err)
 			return
 		}
 		next.ServeHTTP(w, r)
 	})
 }
 
-func hasDotSegment(escaped string) bool {
-	for _, seg := range strings.Split(escaped, "/") {
-		decoded, err := url.PathUnescape(seg)
-		if err != nil {
-			return true
+func checkV2(r *http.Request) error {
+	req := requestOf(r.Context())
+	if req.pathErr != nil {
+		return req.pathErr
+	}
+	p := req.path
+	switch {
+	case p.Kind == v2Manifest:
+		if err := checkReference(p.Reference); err != nil {
+			return err
 		}
-		for _, part := range strings.Split(decoded, "/") {
-			if part == "." || part == ".." {
-				return true
-			}
+		if r.Method == http.MethodPut {
+			return bufferManifest(r, req)
+		}
+	case p.Kind == v2Upload && p.Reference != "" && (r.Method == http.MethodPatch || r.Method == http.MethodPut):
+		return checkContentRange(r.Header.Get("Content-Range"))
+	}
+	return nil
+}
+
+// checkReference refuses a manifest reference that is neither a tag nor
+// shaped like a digest (distribution checks digests itself).
+func checkReference(ref string) error {
+	if !strings.Contains(ref, ":") && !isTag(ref) {
+		return errcode.ErrorCodeTagInvalid.WithDetail(fmt.Sprintf("%q is neither a tag nor a digest", ref))
+	}
+	return nil
+}
+
+// bufferedManifest is the body of a manifest PUT, read once, and what it
+// parsed to.
+type bufferedManifest struct {
+	body   []byte
+	parsed *oci.Manifest
+}
+
+// bufferManifest reads a manifest PUT's body within the 4 MiB the
+// distribution-spec says registries accept (413 beyond, where distribution
+// answers 400), parses and validates it, and keeps both in the request for
+// the handlers and the middleware; distribution reads the same bytes again
+// from memory.
+func bufferManifest(r *http.Request, req *v2Request) error {
+	tooLarge := withStatus(http.StatusRequestEntityTooLarge,
+		errcode.ErrorCodeManifestInvalid.WithDetail(fmt.Sprintf("manifest exceeds the %d byte limit", oci.MaxManifestSize)))
+	if r.ContentLength > oci.MaxManifestSize {
+		return tooLarge
+	}
+	buf := bytes.NewBuffer(make([]byte, 0, max(r.ContentLength, 512)))
+	if _, err := buf.ReadFrom(io.LimitReader(r.Body, oci.MaxManifestSize+1)); err != nil {
+		return errcode.ErrorCodeManifestInvalid.WithDetail("reading manifest: " + err.Error())
+	}
+	body := buf.Bytes()
+	if len(body) > oci.MaxManifestSize {
+		return tooLarge
+	}
+	parsed, err := oci.DecodeManifest(body)
+	if err != nil {
+		return errcode.ErrorCodeManifestInvalid.WithDetail(err.Error())
+	}
+	req.manifest = &bufferedManifest{body: body, parsed: parsed}
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	r.ContentLength = int64(len(body))
+	return nil
+}
+
+// checkContentRange refuses a chunk's Content-Range that is not
+// "<start>-<end>" with start <= end, both within int64: distribution
+// answers those with a 500 and strconv's words. Whether start is the
+// upload's current offset distribution checks itself (416).
+func checkContentRange(cr string) error {
+	if cr == "" {
+		return nil
+	}
+	invalid := errcode.ErrorCodeRangeInvalid.WithDetail(fmt.Sprintf("Content-Range %q is not <start>-<end>", cr))
+	start, end, ok := strings.Cut(cr, "-")
+	if !ok || !allDigits(start) || !allDigits(end) {
+		return invalid
+	}
+	s, serr := strconv.ParseInt(start, 10, 64)
+	e, eerr := strconv.ParseInt(end, 10, 64)
+	if serr != nil || eerr != nil || s > e {
+		return invalid
+	}
+	return nil
+}
+
+func allDigits(s string) bool {
+	for _, c := range []byte(s) {
+		if c < '0' || c > '9' {
+			return false
 		}
 	}
-	return false
-}
-
-// manifestPath matches manifest URLs by shape, whatever the reference.
-var (
-	manifestPath = regexp.MustCompile(`^/v2/(.+)/manifests/([^/]+)$`)
-	anchoredTag  = regexp.MustCompile(`^` + reference.TagRegexp.String() + `$`)
-)
-
-// rejectBadReferences answers 400 TAG_INVALID when a manifest URL's
-// reference is neither a tag nor a digest; distribution's router would answer
-// a bare-text 404 that clients cannot interpret.
-func rejectBadReferences(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if m := manifestPath.FindStringSubmatch(r.URL.Path); m != nil && !strings.Contains(m[2], ":") && !anchoredTag.MatchString(m[2]) {
-			serveOCIError(w, errcode.ErrorCodeTagInvalid.WithDetail(fmt.Sprintf("%q is neither a tag nor a digest", m[2])))
-			return
-		}
-		next.ServeHTTP(w, r)
-	})
-}
-
-// limitManifestBody reads a manifest PUT's body up front and answers 413
-// when it exceeds the 4 MiB the distribution-spec says registries accept
-// (distribution answers 400 there).
-func limitManifestBody(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method != http.MethodPut || !strings.HasPrefix(r.URL.Path, "/v2/") || !strings.Contains(r.URL.Path, "/manifests/") {
-			next.ServeHTTP(w, r)
-			return
-		}
-		tooLarge := errcode.ErrorCodeManifestInvalid.WithDetail(fmt.Sprintf("manifest exceeds the %d byte limit", oci.MaxManifestSize))
-		if r.ContentLength > oci.MaxManifestSize {
-			serveOCIErrorStatus(w, http.StatusRequestEntityTooLarge, tooLarge)
-			return
-		}
-		body, err := io.ReadAll(io.LimitReader(r.Body, oci.MaxManifestSize+1))
-		if err != nil {
-			serveOCIError(w, errcode.ErrorCodeManifestInvalid.WithDetail("reading manifest: "+err.Error()))
-			return
-		}
-		if len(body) > oci.MaxManifestSize {
-			serveOCIErrorStatus(w, http.StatusRequestEntityTooLarge, tooLarge)
-			return
-		}
-		r.Body = io.NopCloser(bytes.NewReader(body))
-		r.ContentLength = int64(len(body))
-		next.ServeHTTP(w, r)
-	})
-}
-
-func serveOCIError(w http.ResponseWriter, err error) {
-	_ = errcode.ServeJSON(w, err)
-}
-
-// serveOCIErrorStatus writes err in the OCI error format with a status
-// other than the one its code implies.
-func serveOCIErrorStatus(w http.ResponseWriter, status int, err errcode.Error) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(errcode.Errors{err})
+	return s != ""
 }

@@ -45,9 +45,10 @@ func claimDistributionMetrics() bool {
 	return claimed
 }
 
-func surface(path string) string {
+func surface(r *http.Request) string {
+	path := r.URL.Path
 	switch {
-	case strings.HasPrefix(path, "/v2/"):
+	case pathOf(r).Kind != notV2:
 		return "v2"
 	case strings.HasPrefix(path, "/api/"):
 		return "api"
@@ -85,7 +86,7 @@ func instrument(next http.Handler) http.Handler {
 		start := time.Now()
 		rec := &statusRecorder{ResponseWriter: w}
 		next.ServeHTTP(rec, r)
-		s := surface(r.URL.Path)
+		s := surface(r)
 		if rec.code == 0 {
 			rec.code = http.StatusOK
 		}

@@ -79,7 +79,7 @@ func (ms *manifestService) Put(ctx context.Context, m distribution.Manifest, opt
 	if err != nil {
 		return "", err
 	}
-	parsed, err := oci.DecodeManifest(payload)
+	parsed, err := requestOf(ctx).manifestFor(payload)
 	if err != nil {
 		return "", errcode.ErrorCodeManifestInvalid.WithDetail(err.Error())
 	}
@@ -213,20 +213,8 @@ func (ts *tagService) Untag(ctx context.Context, tag string) error {
 	return nil
 }
 
-// subjectKey carries, through the request context, where the middleware
-// records the subject of a manifest it stored, so the HTTP layer can answer
-// with the OCI-Subject header.
-type subjectKey struct{}
-
-type subjectHolder struct{ digest digest.Digest }
-
-func withSubjectHolder(ctx context.Context) (context.Context, *subjectHolder) {
-	h := &subjectHolder{}
-	return context.WithValue(ctx, subjectKey{}, h), h
-}
-
+// recordSubject notes, for the HTTP layer's OCI-Subject header, the subject
+// of the manifest the middleware stored.
 func recordSubject(ctx context.Context, d digest.Digest) {
-	if h, ok := ctx.Value(subjectKey{}).(*subjectHolder); ok {
-		h.digest = d
-	}
+	requestOf(ctx).subject = d
 }

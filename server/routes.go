@@ -5,19 +5,14 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
-	"regexp"
-	"strings"
 	"time"
 
+	"github.com/distribution/distribution/v3/registry/api/errcode"
 	"github.com/distribution/distribution/v3/registry/storage/driver"
-	"github.com/distribution/reference"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/oyster-registry/oyster/web"
 )
-
-// referrersPath matches the referrers API, which distribution's router lacks.
-var referrersPath = regexp.MustCompile(`^/v2/(` + reference.NameRegexp.String() + `)/referrers/([^/]+)$`)
 
 func (s *Server) routes() http.Handler {
 	mux := http.NewServeMux()
@@ -35,23 +30,17 @@ func (s *Server) routes() http.Handler {
 	} else {
 		mux.HandleFunc("/", s.home)
 	}
-	return instrument(rejectTraversal(rejectBadReferences(limitManifestBody(mux))))
+	return classifyV2(instrument(guardV2(mux)))
 }
 
 func (s *Server) serveV2(w http.ResponseWriter, r *http.Request) {
-	if m := referrersPath.FindStringSubmatch(r.URL.Path); m != nil {
-		if r.Method != http.MethodGet && r.Method != http.MethodHead {
-			w.Header().Set("Allow", "GET, HEAD")
-			http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
-			return
-		}
-		s.referrers.Serve(w, r, m[1], m[len(m)-1])
+	p := pathOf(r)
+	if p.Kind == v2Referrers { // an API distribution lacks
+		s.serveReferrers(w, r, p)
 		return
 	}
-	if r.Method == http.MethodPut && strings.Contains(r.URL.Path, "/manifests/") {
-		ctx, holder := withSubjectHolder(r.Context())
-		w = &subjectHeaderWriter{ResponseWriter: w, holder: holder}
-		r = r.WithContext(ctx)
+	if r.Method == http.MethodPut && p.Kind == v2Manifest {
+		w = &subjectHeaderWriter{ResponseWriter: w, req: requestOf(r.Context())}
 	}
 	if s.serveSHA512(w, r) { // sha512 digests: see sha512.go
 		return
@@ -59,16 +48,27 @@ func (s *Server) serveV2(w http.ResponseWriter, r *http.Request) {
 	s.app.ServeHTTP(w, r)
 }
 
+func (s *Server) serveReferrers(w http.ResponseWriter, r *http.Request, p v2Path) {
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		w.Header().Set("Allow", "GET, HEAD")
+		writeOCIError(w, errcode.ErrorCodeUnsupported.WithDetail(r.Method+" on the referrers API"))
+		return
+	}
+	if err := s.referrers.Serve(w, r, p.Repo, p.Reference); err != nil {
+		writeOCIError(w, err)
+	}
+}
+
 // subjectHeaderWriter adds OCI-Subject to a successful manifest PUT whose
 // manifest had a subject, telling clients the referrers API indexed it.
 type subjectHeaderWriter struct {
 	http.ResponseWriter
-	holder *subjectHolder
+	req *v2Request
 }
 
 func (w *subjectHeaderWriter) WriteHeader(code int) {
-	if code == http.StatusCreated && w.holder.digest != "" {
-		w.Header().Set("OCI-Subject", w.holder.digest.String())
+	if code == http.StatusCreated && w.req.subject != "" {
+		w.Header().Set("OCI-Subject", w.req.subject.String())
 	}
 	w.ResponseWriter.WriteHeader(code)
 }

@@ -25,8 +25,8 @@ package server
 // only way to tag a sha512 push: a push by tag names content by sha256), and
 // deletes both names of the content whichever is deleted.
 //
-// Alias links are written through the storage driver (the layout is
-// distribution's registry/storage/paths.go), which is safe because
+// Alias links are written through the storage driver (at the paths of
+// layout.go), which is safe because
 // distribution's blob descriptor cache only remembers what exists. They are
 // removed only through distribution, by DELETE sub-requests to its App, so
 // that the cache forgets them and the repository middleware sees the delete.
@@ -38,50 +38,36 @@ import (
 	"io"
 	"net/http"
 	"path"
-	"regexp"
 	"strings"
 
 	"github.com/distribution/distribution/v3/registry/api/errcode"
 	"github.com/distribution/reference"
 	"github.com/opencontainers/go-digest"
-
-	"github.com/oyster-registry/oyster/oci"
 )
-
-var (
-	aliasManifestPath = regexp.MustCompile(`^/v2/(` + reference.NameRegexp.String() + `)/manifests/([^/]+)$`)
-	aliasBlobPath     = regexp.MustCompile(`^/v2/(` + reference.NameRegexp.String() + `)/blobs/([^/]+)$`)
-	aliasUploadPath   = regexp.MustCompile(`^/v2/(` + reference.NameRegexp.String() + `)/blobs/uploads/[^/]*$`)
-	sha512TagParam    = regexp.MustCompile(`^` + reference.TagRegexp.String() + `$`)
-)
-
-// maxTagParams bounds the ?tag= parameters of one manifest PUT; each costs
-// a manifest PUT of its own. The spec asks for at least 10.
-const maxTagParams = 100
 
 // serveSHA512 answers the requests distribution gets wrong for sha512
 // digests, and deletes by sha256 (which must take the sha512 alias along).
 // It reports false, having done nothing, for every other request.
 func (s *Server) serveSHA512(w http.ResponseWriter, r *http.Request) bool {
-	p := r.URL.Path
-	if m := aliasManifestPath.FindStringSubmatch(p); m != nil {
-		repo, d := m[1], parseDigest(m[len(m)-1])
+	p := pathOf(r)
+	switch p.Kind {
+	case v2Manifest:
+		d := p.digest()
 		switch {
 		case r.Method == http.MethodPut && isSHA512(d):
-			s.putManifestSHA512(w, r, repo, d)
+			s.putManifestSHA512(w, r, p.Repo, d)
 		case r.Method == http.MethodPut && isCanonical(d) && r.URL.Query().Has("tag"):
-			s.putManifestTagged(w, r, repo, d)
+			s.putManifestTagged(w, r, p.Repo, d)
 		case r.Method == http.MethodDelete && (isSHA512(d) || isCanonical(d)):
-			s.deleteManifestNames(w, r, repo, d)
+			s.deleteManifestNames(w, r, p.Repo, d)
 		default:
 			return false
 		}
 		return true
-	}
-	if m := aliasUploadPath.FindStringSubmatch(p); m != nil {
+	case v2Upload:
 		q := r.URL.Query()
 		if d := parseDigest(q.Get("mount")); r.Method == http.MethodPost && isSHA512(d) {
-			s.mountSHA512(w, r, m[1], d)
+			s.mountSHA512(w, r, p.Repo, d)
 			return true
 		}
 		if d := parseDigest(q.Get("digest")); isSHA512(d) {
@@ -89,15 +75,13 @@ func (s *Server) serveSHA512(w http.ResponseWriter, r *http.Request) bool {
 			s.app.ServeHTTP(&digestRenamer{ResponseWriter: w, client: d}, r)
 			return true
 		}
-		return false
-	}
-	if m := aliasBlobPath.FindStringSubmatch(p); m != nil {
-		repo, d := m[1], parseDigest(m[len(m)-1])
+	case v2Blob:
+		d := p.digest()
 		switch {
 		case (r.Method == http.MethodGet || r.Method == http.MethodHead) && isSHA512(d):
 			s.app.ServeHTTP(&digestRenamer{ResponseWriter: w, client: d}, r)
 		case r.Method == http.MethodDelete && (isSHA512(d) || isCanonical(d)):
-			s.deleteBlobNames(w, r, repo, d)
+			s.deleteBlobNames(w, r, p.Repo, d)
 		default:
 			return false
 		}
@@ -111,18 +95,9 @@ func (s *Server) serveSHA512(w http.ResponseWriter, r *http.Request) bool {
 // digest Y, links revisions/sha512/X to Y, applies the ?tag= parameters and
 // answers with X. A body that does not match X changes nothing.
 func (s *Server) putManifestSHA512(w http.ResponseWriter, r *http.Request, repo string, client digest.Digest) {
-	body, err := io.ReadAll(io.LimitReader(r.Body, oci.MaxManifestSize+1))
-	if err != nil {
-		_ = errcode.ServeJSON(w, errcode.ErrorCodeManifestInvalid.WithDetail("reading manifest: "+err.Error()))
-		return
-	}
-	if len(body) > oci.MaxManifestSize {
-		serveAliasError(w, http.StatusRequestEntityTooLarge,
-			errcode.ErrorCodeManifestInvalid.WithDetail(fmt.Sprintf("manifest exceeds the %d byte limit", oci.MaxManifestSize)))
-		return
-	}
+	body := requestOf(r.Context()).manifest.body
 	if client.Algorithm().FromBytes(body) != client {
-		_ = errcode.ServeJSON(w, errcode.ErrorCodeDigestInvalid.WithDetail("manifest does not match the digest "+client.String()))
+		writeOCIError(w, errcode.ErrorCodeDigestInvalid.WithDetail("manifest does not match the digest "+client.String()))
 		return
 	}
 	q := r.URL.Query()
@@ -140,7 +115,7 @@ func (s *Server) putManifestSHA512(w http.ResponseWriter, r *http.Request, repo 
 		return
 	}
 	if err := s.writeLink(ctx, manifestRevisionLink(repo, client), canonical); err != nil {
-		_ = errcode.ServeJSON(w, errcode.ErrorCodeUnknown.WithDetail("linking "+client.String()+": "+err.Error()))
+		writeOCIError(w, fmt.Errorf("linking %s: %w", client, err))
 		return
 	}
 	// The middleware makes each tag name the client's digest, so pulls by
@@ -212,7 +187,7 @@ func (s *Server) mountSHA512(w http.ResponseWriter, r *http.Request, repo string
 	ctx := r.Context()
 	q := r.URL.Query()
 	var canonical digest.Digest
-	if from := q.Get("from"); from != "" && aliasRepoName(from) {
+	if from := q.Get("from"); from != "" && validRepoName(from) {
 		if c, err := s.readLink(ctx, layerLink(from, client)); err == nil && isCanonical(c) {
 			canonical = c
 		}
@@ -227,7 +202,7 @@ func (s *Server) mountSHA512(w http.ResponseWriter, r *http.Request, repo string
 	resp := s.subRequest(ctx, r, r.Method, r.URL.Path, q.Encode(), nil)
 	if resp.status() == http.StatusCreated {
 		if err := s.writeLink(ctx, layerLink(repo, client), canonical); err != nil {
-			_ = errcode.ServeJSON(w, errcode.ErrorCodeUnknown.WithDetail("linking "+client.String()+": "+err.Error()))
+			writeOCIError(w, fmt.Errorf("linking %s: %w", client, err))
 			return
 		}
 		renameDigest(resp.header, client)
@@ -320,58 +295,9 @@ func (s *Server) writeLink(ctx context.Context, p string, target digest.Digest) 
 	return s.driver.PutContent(ctx, p, []byte(target.String()))
 }
 
-// Storage layout, as in distribution's registry/storage/paths.go.
-const repositoriesRoot = "/docker/registry/v2/repositories"
-
-func layersDir(repo string, alg digest.Algorithm) string {
-	return path.Join(repositoriesRoot, repo, "_layers", alg.String())
-}
-
-func layerLink(repo string, d digest.Digest) string {
-	return path.Join(layersDir(repo, d.Algorithm()), d.Encoded(), "link")
-}
-
-func manifestRevisionsDir(repo string, alg digest.Algorithm) string {
-	return path.Join(repositoriesRoot, repo, "_manifests", "revisions", alg.String())
-}
-
-func manifestRevisionLink(repo string, d digest.Digest) string {
-	return path.Join(manifestRevisionsDir(repo, d.Algorithm()), d.Encoded(), "link")
-}
-
-func manifestURLPath(repo, ref string) string { return "/v2/" + repo + "/manifests/" + ref }
-
-func blobURLPath(repo string, d digest.Digest) string { return "/v2/" + repo + "/blobs/" + d.String() }
-
-func aliasRepoName(name string) bool {
-	_, err := reference.WithName(name)
-	return err == nil
-}
-
-// parseDigest returns "" for anything that is not a valid digest.
-func parseDigest(s string) digest.Digest {
-	d, err := digest.Parse(s)
-	if err != nil {
-		return ""
-	}
-	return d
-}
-
 func isSHA512(d digest.Digest) bool { return d != "" && d.Algorithm() == digest.SHA512 }
 
 func isCanonical(d digest.Digest) bool { return d != "" && d.Algorithm() == digest.Canonical }
-
-func uniqueTags(tags []string) []string {
-	seen := map[string]bool{}
-	var out []string
-	for _, t := range tags {
-		if !seen[t] {
-			seen[t] = true
-			out = append(out, t)
-		}
-	}
-	return out
-}
 
 // renameDigest makes a successful answer name the client's digest where
 // distribution named the canonical one: Docker-Content-Digest, and the
@@ -454,13 +380,6 @@ func copyHeader(dst, src http.Header) {
 	for k, v := range src {
 		dst[k] = v
 	}
-}
-
-func serveAliasError(w http.ResponseWriter, status int, err errcode.Error) {
-	body, _ := errcode.Errors{err}.MarshalJSON()
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	_, _ = w.Write(body)
 }
 
 // digestAliasKey carries, through the request context, the sha512 digest a

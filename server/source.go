@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"io"
-	"path"
 	"time"
 
 	"github.com/distribution/distribution/v3"
@@ -71,8 +70,7 @@ func (s *storageSource) Manifest(ctx context.Context, repoName, dgst string) (st
 // linkTime is when the repository got the manifest: the modification time
 // of its revision link in distribution's storage layout.
 func (s *storageSource) linkTime(ctx context.Context, repo string, d digest.Digest) time.Time {
-	p := path.Join("/docker/registry/v2/repositories", repo, "_manifests/revisions", d.Algorithm().String(), d.Encoded(), "link")
-	fi, err := s.driver.Stat(ctx, p)
+	fi, err := s.driver.Stat(ctx, manifestRevisionLink(repo, d))
 	if err != nil {
 		return time.Time{}
 	}

@@ -3,16 +3,17 @@ package server
 import (
 	"context"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"strings"
 
 	"github.com/distribution/distribution/v3/registry/api/errcode"
 	"github.com/opencontainers/go-digest"
-
-	"github.com/oyster-registry/oyster/oci"
 )
+
+// maxTagParams bounds the ?tag= parameters of one manifest PUT; each costs
+// a manifest PUT of its own. The spec asks for at least 10.
+const maxTagParams = 100
 
 // tagParams reads and checks the ?tag= parameters of a manifest PUT by
 // digest (distribution-spec 1.1.1), removing them from q; on a bad one it
@@ -20,18 +21,30 @@ import (
 func tagParams(w http.ResponseWriter, q url.Values) ([]string, bool) {
 	tags := uniqueTags(q["tag"])
 	if len(tags) > maxTagParams {
-		serveAliasError(w, http.StatusRequestURITooLong,
-			errcode.ErrorCodeTagInvalid.WithDetail(fmt.Sprintf("at most %d tag parameters", maxTagParams)))
+		writeOCIError(w, withStatus(http.StatusRequestURITooLong,
+			errcode.ErrorCodeTagInvalid.WithDetail(fmt.Sprintf("at most %d tag parameters", maxTagParams))))
 		return nil, false
 	}
 	for _, tag := range tags {
-		if !sha512TagParam.MatchString(tag) {
-			_ = errcode.ServeJSON(w, errcode.ErrorCodeTagInvalid.WithDetail(tag))
+		if !isTag(tag) {
+			writeOCIError(w, errcode.ErrorCodeTagInvalid.WithDetail(tag))
 			return nil, false
 		}
 	}
 	q.Del("tag")
 	return tags, true
+}
+
+func uniqueTags(tags []string) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, t := range tags {
+		if !seen[t] {
+			seen[t] = true
+			out = append(out, t)
+		}
+	}
+	return out
 }
 
 // applyTags tags a stored manifest: each tag is a PUT by tag through
@@ -59,11 +72,7 @@ func answerTagged(w http.ResponseWriter, tags []string) {
 // the digest), then each tag is applied. A manifest that is not stored gets
 // no tag.
 func (s *Server) putManifestTagged(w http.ResponseWriter, r *http.Request, repo string, d digest.Digest) {
-	body, err := io.ReadAll(io.LimitReader(r.Body, oci.MaxManifestSize+1))
-	if err != nil || len(body) > oci.MaxManifestSize {
-		_ = errcode.ServeJSON(w, errcode.ErrorCodeManifestInvalid.WithDetail("reading manifest"))
-		return
-	}
+	body := requestOf(r.Context()).manifest.body
 	q := r.URL.Query()
 	tags, ok := tagParams(w, q)
 	if !ok {
