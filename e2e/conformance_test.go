@@ -92,7 +92,7 @@ func TestConformance(t *testing.T) {
 // TestConformanceS3 runs the suite against a registry whose storage is an
 // S3-compatible object store (versitygw over a local directory).
 func TestConformanceS3(t *testing.T) {
-	runConformance(t, startRegistry(t, "", startS3(t)...))
+	runConformance(t, startRegistry(t, "", startS3(t).env...))
 }
 
 func runConformance(t *testing.T, reg *registryProc) {
