@@ -26,10 +26,10 @@ package server
 // deletes both names of the content whichever is deleted.
 //
 // Alias links are written through the storage driver (at the paths of
-// layout.go), which is safe because
-// distribution's blob descriptor cache only remembers what exists. They are
-// removed only through distribution, by DELETE sub-requests to its App, so
-// that the cache forgets them and the repository middleware sees the delete.
+// layout.go), which is safe because distribution's blob descriptor cache
+// only remembers what exists. They are removed only through distribution,
+// by DELETE sub-requests to its App, so that the cache forgets them and the
+// repository middleware sees the delete.
 
 import (
 	"bytes"
