@@ -249,6 +249,7 @@ func TestBadV2Paths(t *testing.T) {
 		{http.MethodGet, "/v2/lab/App/manifests/latest", 400, "NAME_INVALID"},
 		{http.MethodGet, "/v2/-lab/tags/list", 400, "NAME_INVALID"},
 		{http.MethodPost, "/v2/" + strings.Repeat("a", 256) + "/blobs/uploads/", 400, "NAME_INVALID"},
+		{http.MethodGet, "/v2/lab/app/blobs/latest", 400, "DIGEST_INVALID"},
 		{http.MethodDelete, "/v2/lab/app/referrers/" + digestOf(nil), 405, "UNSUPPORTED"},
 		{http.MethodGet, "/v2/lab/app/referrers/sha256:nothex", 400, "DIGEST_INVALID"},
 		{http.MethodGet, "/v2/lab/app/referrers/" + digestOf(nil) + "?n=0", 400, "PAGINATION_NUMBER_INVALID"},

@@ -39,6 +39,10 @@ func checkV2(r *http.Request) error {
 		if r.Method == http.MethodPut {
 			return bufferManifest(r, req)
 		}
+	case p.Kind == v2Blob && !strings.Contains(p.Reference, ":"):
+		// distribution checks what looks like a digest, and has no route
+		// for the rest
+		return errcode.ErrorCodeDigestInvalid.WithDetail(fmt.Sprintf("%q is not a digest", p.Reference))
 	case p.Kind == v2Upload && p.Reference != "" && (r.Method == http.MethodPatch || r.Method == http.MethodPut):
 		return checkContentRange(r.Header.Get("Content-Range"))
 	}
