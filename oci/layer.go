@@ -96,7 +96,7 @@ type cappedReader struct {
 }
 
 func capped(r io.Reader, closeFn func() error, limits Limits) *cappedReader {
-	return &cappedReader{r: r, close: closeFn, max: limits.layerBytes()}
+	return &cappedReader{r: r, close: closeFn, max: limits.LayerBytes()}
 }
 
 func (c *cappedReader) Read(p []byte) (int, error) {

@@ -1,21 +1,22 @@
 package oci
 
 import (
-	"archive/tar"
 	"bytes"
 	"errors"
 	"io"
 	"strings"
 	"testing"
+
+	"github.com/oyster-registry/oyster/internal/testlayers"
 )
 
 // FuzzWalkLayer feeds arbitrary blobs to the layer walker: it must never
 // panic, never hand out a path that leaves the root, and never read more
 // than the limits allow.
 func FuzzWalkLayer(f *testing.F) {
-	f.Add(buildTar(f, tarFile{name: "var/lib/dpkg/status", body: "Package: a\n"}, tarFile{name: "a/.wh..wh..opq"}, tarFile{name: "../x", body: "y"}))
-	f.Add(gzipped(f, buildTar(f, tarFile{name: "etc/os-release", body: "ID=x\n"})))
-	f.Add(zstded(f, buildTar(f, tarFile{name: "l", typ: tar.TypeLink, link: "../../etc"})))
+	f.Add(testlayers.Tar(f, testlayers.File("var/lib/dpkg/status", "Package: a\n"), testlayers.File("a/.wh..wh..opq", ""), testlayers.File("../x", "y")))
+	f.Add(testlayers.Gzip(f, testlayers.Tar(f, testlayers.File("etc/os-release", "ID=x\n"))))
+	f.Add(testlayers.Zstd(f, testlayers.Tar(f, testlayers.Hardlink("l", "../../etc"))))
 	f.Add([]byte{0x1f, 0x8b, 0x08})
 	f.Fuzz(func(t *testing.T, blob []byte) {
 		limits := Limits{MaxLayerBytes: 1 << 20, MaxFileBytes: 4096, MaxEntries: 1000}

@@ -15,17 +15,25 @@ type Limits struct {
 	MaxEntries int `json:"maxEntries,omitempty"`
 }
 
-// Defaults sized for scientific images: CUDA and conda layers of 10+ GiB
-// exist, the largest dpkg status or conda-meta file seen is a few MiB.
+// Defaults sized for scientific images, and the registry's configuration
+// defaults too (config.Default takes them from here): CUDA and conda layers
+// of 10+ GiB exist, and a layer is streamed, so a big one costs time, not
+// memory; a file is held in memory by its parser, and the largest package
+// databases (the Berkeley DB rpmdb of a full RHEL install) reach 100+ MiB.
 const (
 	DefaultMaxLayerBytes int64 = 32 << 30
-	DefaultMaxFileBytes  int64 = 64 << 20
+	DefaultMaxFileBytes  int64 = 256 << 20
 	DefaultMaxEntries          = 2_000_000
 )
 
-func (l Limits) layerBytes() int64 { return orDefault(l.MaxLayerBytes, DefaultMaxLayerBytes) }
-func (l Limits) fileBytes() int64  { return orDefault(l.MaxFileBytes, DefaultMaxFileBytes) }
-func (l Limits) entries() int64    { return orDefault(int64(l.MaxEntries), DefaultMaxEntries) }
+// LayerBytes is MaxLayerBytes, or its default when zero.
+func (l Limits) LayerBytes() int64 { return orDefault(l.MaxLayerBytes, DefaultMaxLayerBytes) }
+
+// FileBytes is MaxFileBytes, or its default when zero.
+func (l Limits) FileBytes() int64 { return orDefault(l.MaxFileBytes, DefaultMaxFileBytes) }
+
+// Entries is MaxEntries, or its default when zero.
+func (l Limits) Entries() int64 { return orDefault(int64(l.MaxEntries), DefaultMaxEntries) }
 
 func orDefault(v, def int64) int64 {
 	if v <= 0 {

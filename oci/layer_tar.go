@@ -85,11 +85,11 @@ func WalkTar(tarStream io.Reader, limits Limits, h LayerHandler) error {
 		if err != nil {
 			return fmt.Errorf("reading tar: %w", err)
 		}
-		if entries > limits.entries() {
-			return &LimitError{Limit: LimitEntries, Max: limits.entries()}
+		if entries > limits.Entries() {
+			return &LimitError{Limit: LimitEntries, Max: limits.Entries()}
 		}
-		if left := limits.layerBytes() - cr.n; hdr.Size > left {
-			return &LimitError{Limit: LimitLayerBytes, Max: limits.layerBytes(), Claimed: hdr.Size}
+		if left := limits.LayerBytes() - cr.n; hdr.Size > left {
+			return &LimitError{Limit: LimitLayerBytes, Max: limits.LayerBytes(), Claimed: hdr.Size}
 		}
 		if err := visit(hdr, tr, limits, h); err != nil {
 			return err
@@ -116,8 +116,8 @@ func visit(hdr *tar.Header, content io.Reader, limits Limits, h LayerHandler) er
 	if isWhiteoutMeta(p) || h.Want == nil || !h.Want(p) {
 		return nil
 	}
-	if hdr.Typeflag == tar.TypeReg && hdr.Size > limits.fileBytes() {
-		h.problem(p, &LimitError{Limit: LimitFileBytes, Max: limits.fileBytes(), Path: p, Claimed: hdr.Size})
+	if hdr.Typeflag == tar.TypeReg && hdr.Size > limits.FileBytes() {
+		h.problem(p, &LimitError{Limit: LimitFileBytes, Max: limits.FileBytes(), Path: p, Claimed: hdr.Size})
 		return nil
 	}
 	return h.File(headerOf(hdr, p), content)

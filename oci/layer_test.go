@@ -3,68 +3,16 @@ package oci
 import (
 	"archive/tar"
 	"bytes"
-	"compress/gzip"
 	"errors"
 	"io"
 	"runtime"
 	"strings"
 	"testing"
 
-	"github.com/klauspost/compress/zstd"
 	v1 "github.com/opencontainers/image-spec/specs-go/v1"
+
+	"github.com/oyster-registry/oyster/internal/testlayers"
 )
-
-type tarFile struct {
-	name, body, link string
-	typ              byte
-	size             int64 // overrides len(body) in the header when > 0
-}
-
-func buildTar(t testing.TB, files ...tarFile) []byte {
-	t.Helper()
-	var buf bytes.Buffer
-	tw := tar.NewWriter(&buf)
-	for _, f := range files {
-		typ := f.typ
-		if typ == 0 {
-			typ = tar.TypeReg
-		}
-		hdr := &tar.Header{Name: f.name, Typeflag: typ, Mode: 0o644, Size: int64(len(f.body)), Linkname: f.link}
-		if typ != tar.TypeReg {
-			hdr.Size = 0
-		}
-		if err := tw.WriteHeader(hdr); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := io.WriteString(tw, f.body); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := tw.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return buf.Bytes()
-}
-
-func gzipped(t testing.TB, data []byte) []byte {
-	t.Helper()
-	var buf bytes.Buffer
-	zw := gzip.NewWriter(&buf)
-	zw.Write(data)
-	if err := zw.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return buf.Bytes()
-}
-
-func zstded(t testing.TB, data []byte) []byte {
-	t.Helper()
-	zw, err := zstd.NewWriter(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return zw.EncodeAll(data, nil)
-}
 
 // collect walks a blob and returns the files read, whiteouts and problems.
 func collect(t *testing.T, blob []byte, mediaType string, limits Limits, want func(string) bool) (map[string]string, []Whiteout, []string, error) {
@@ -88,10 +36,10 @@ func collect(t *testing.T, blob []byte, mediaType string, limits Limits, want fu
 func wantAll(string) bool { return true }
 
 func TestWalkLayerEncodings(t *testing.T) {
-	raw := buildTar(t,
-		tarFile{name: "./etc/os-release", body: "ID=debian\n"},
-		tarFile{name: "/usr/lib/os-release", body: "ID=ubuntu\n"},
-		tarFile{name: "usr/bin/big", body: strings.Repeat("x", 4096)},
+	raw := testlayers.Tar(t,
+		testlayers.File("./etc/os-release", "ID=debian\n"),
+		testlayers.File("/usr/lib/os-release", "ID=ubuntu\n"),
+		testlayers.File("usr/bin/big", strings.Repeat("x", 4096)),
 	)
 	want := func(p string) bool { return strings.HasSuffix(p, "os-release") }
 	cases := []struct {
@@ -100,12 +48,12 @@ func TestWalkLayerEncodings(t *testing.T) {
 		compression     Compression
 	}{
 		{"plain", v1.MediaTypeImageLayer, raw, CompressionNone},
-		{"gzip", v1.MediaTypeImageLayerGzip, gzipped(t, raw), CompressionGzip},
-		{"zstd", v1.MediaTypeImageLayerZstd, zstded(t, raw), CompressionZstd},
-		{"docker gzip", "application/vnd.docker.image.rootfs.diff.tar.gzip", gzipped(t, raw), CompressionGzip},
-		{"zstd labelled gzip", v1.MediaTypeImageLayerGzip, zstded(t, raw), CompressionZstd},
-		{"gzip labelled plain", v1.MediaTypeImageLayer, gzipped(t, raw), CompressionGzip},
-		{"no media type", "", zstded(t, raw), CompressionZstd},
+		{"gzip", v1.MediaTypeImageLayerGzip, testlayers.Gzip(t, raw), CompressionGzip},
+		{"zstd", v1.MediaTypeImageLayerZstd, testlayers.Zstd(t, raw), CompressionZstd},
+		{"docker gzip", "application/vnd.docker.image.rootfs.diff.tar.gzip", testlayers.Gzip(t, raw), CompressionGzip},
+		{"zstd labelled gzip", v1.MediaTypeImageLayerGzip, testlayers.Zstd(t, raw), CompressionZstd},
+		{"gzip labelled plain", v1.MediaTypeImageLayer, testlayers.Gzip(t, raw), CompressionGzip},
+		{"no media type", "", testlayers.Zstd(t, raw), CompressionZstd},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -136,8 +84,8 @@ func TestWalkLayerRejectsNonLayers(t *testing.T) {
 }
 
 func TestWalkLayerBrokenStreams(t *testing.T) {
-	raw := buildTar(t, tarFile{name: "a", body: strings.Repeat("a", 2000)})
-	gz := gzipped(t, raw)
+	raw := testlayers.Tar(t, testlayers.File("a", strings.Repeat("a", 2000)))
+	gz := testlayers.Gzip(t, raw)
 	for name, blob := range map[string][]byte{
 		"truncated gzip": gz[:len(gz)/2],
 		"truncated tar":  raw[:700],
@@ -153,13 +101,13 @@ func TestWalkLayerBrokenStreams(t *testing.T) {
 }
 
 func TestWalkLayerWhiteouts(t *testing.T) {
-	raw := buildTar(t,
-		tarFile{name: "usr/lib/python3/dist-packages/.wh.numpy-1.24.2.dist-info"},
-		tarFile{name: "opt/conda/.wh..wh..opq"},
-		tarFile{name: ".wh.etc"},
-		tarFile{name: "var/.wh..wh.plnk", typ: tar.TypeDir},
-		tarFile{name: "tmp/.wh.."},
-		tarFile{name: "opt/conda/conda-meta/x.json", body: "{}"},
+	raw := testlayers.Tar(t,
+		testlayers.File("usr/lib/python3/dist-packages/.wh.numpy-1.24.2.dist-info", ""),
+		testlayers.File("opt/conda/.wh..wh..opq", ""),
+		testlayers.File(".wh.etc", ""),
+		testlayers.Dir("var/.wh..wh.plnk"),
+		testlayers.File("tmp/.wh..", ""),
+		testlayers.File("opt/conda/conda-meta/x.json", "{}"),
 	)
 	files, whiteouts, _, err := collect(t, raw, "", Limits{}, wantAll)
 	if err != nil {
@@ -187,13 +135,13 @@ func TestWalkLayerWhiteouts(t *testing.T) {
 }
 
 func TestWalkLayerPaths(t *testing.T) {
-	raw := buildTar(t,
-		tarFile{name: "../../etc/passwd", body: "root"},
-		tarFile{name: "a/../../escape", body: "x"},
-		tarFile{name: "./", typ: tar.TypeDir},
-		tarFile{name: "usr//lib/../lib/os-release", body: "ID=x"},
-		tarFile{name: "etc/hard", typ: tar.TypeLink, link: "./usr/lib/os-release"},
-		tarFile{name: "etc/os-release", typ: tar.TypeSymlink, link: "../usr/lib/os-release"},
+	raw := testlayers.Tar(t,
+		testlayers.File("../../etc/passwd", "root"),
+		testlayers.File("a/../../escape", "x"),
+		testlayers.Dir("./"),
+		testlayers.File("usr//lib/../lib/os-release", "ID=x"),
+		testlayers.Hardlink("etc/hard", "./usr/lib/os-release"),
+		testlayers.Symlink("etc/os-release", "../usr/lib/os-release"),
 	)
 	files, _, problems, err := collect(t, raw, "", Limits{}, wantAll)
 	if err != nil {
@@ -234,9 +182,9 @@ func TestCleanLayerPath(t *testing.T) {
 }
 
 func TestWalkLayerFileLimit(t *testing.T) {
-	raw := buildTar(t,
-		tarFile{name: "big/METADATA", body: strings.Repeat("x", 1000)},
-		tarFile{name: "small/METADATA", body: "Name: ok"},
+	raw := testlayers.Tar(t,
+		testlayers.File("big/METADATA", strings.Repeat("x", 1000)),
+		testlayers.File("small/METADATA", "Name: ok"),
 	)
 	files, _, problems, err := collect(t, raw, "", Limits{MaxFileBytes: 100}, wantAll)
 	if err != nil {
@@ -251,11 +199,11 @@ func TestWalkLayerFileLimit(t *testing.T) {
 }
 
 func TestWalkLayerEntryLimit(t *testing.T) {
-	var files []tarFile
+	var files []testlayers.Entry
 	for range 10 {
-		files = append(files, tarFile{name: "d", typ: tar.TypeDir})
+		files = append(files, testlayers.Dir("d"))
 	}
-	_, _, _, err := collect(t, buildTar(t, files...), "", Limits{MaxEntries: 5}, nil)
+	_, _, _, err := collect(t, testlayers.Tar(t, files...), "", Limits{MaxEntries: 5}, nil)
 	var le *LimitError
 	if !errors.As(err, &le) || le.Limit != LimitEntries || le.Max != 5 {
 		t.Fatalf("err = %v, want an entries LimitError", err)
@@ -290,24 +238,17 @@ func bomb(t *testing.T, n int64, compress func(testing.TB, []byte) []byte) []byt
 	var buf bytes.Buffer
 	tw := tar.NewWriter(&buf)
 	tw.WriteHeader(&tar.Header{Name: "zeros", Typeflag: tar.TypeReg, Size: n})
-	if _, err := io.CopyN(tw, zeroReader{}, n); err != nil {
+	if _, err := io.CopyN(tw, testlayers.Zeros{}, n); err != nil {
 		t.Fatal(err)
 	}
 	tw.Close()
 	return compress(t, buf.Bytes())
 }
 
-type zeroReader struct{}
-
-func (zeroReader) Read(p []byte) (int, error) {
-	clear(p)
-	return len(p), nil
-}
-
 func TestCompressionBombs(t *testing.T) {
 	const size = 64 << 20
 	const limit = 2 << 20
-	for name, compress := range map[string]func(testing.TB, []byte) []byte{"gzip": gzipped, "zstd": zstded} {
+	for name, compress := range map[string]func(testing.TB, []byte) []byte{"gzip": testlayers.Gzip, "zstd": testlayers.Zstd} {
 		t.Run(name, func(t *testing.T) {
 			blob := bomb(t, size, compress)
 			if len(blob) > size/500 {
@@ -344,7 +285,7 @@ func totalAlloc() uint64 {
 
 func TestCappedReaderExactLimit(t *testing.T) {
 	raw := bytes.Repeat([]byte("y"), 1024)
-	rc, _, err := OpenLayer(bytes.NewReader(gzipped(t, raw)), "", Limits{MaxLayerBytes: 1024})
+	rc, _, err := OpenLayer(bytes.NewReader(testlayers.Gzip(t, raw)), "", Limits{MaxLayerBytes: 1024})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package sifread
+package sif
 
 import (
 	"encoding/json"
@@ -8,10 +8,10 @@ import (
 	"slices"
 
 	v1 "github.com/opencontainers/image-spec/specs-go/v1"
-	"github.com/sylabs/sif/v2/pkg/sif"
+	sylabs "github.com/sylabs/sif/v2/pkg/sif"
 
-	"github.com/oyster-registry/oyster/catalog/sifread/squashfs"
 	"github.com/oyster-registry/oyster/oci"
+	"github.com/oyster-registry/oyster/oci/squashfs"
 )
 
 // Names apptainer gives its JSON.Generic objects.
@@ -36,37 +36,37 @@ type reader struct {
 }
 
 // object handles one descriptor.
-func (rd *reader) object(d sif.Descriptor) {
+func (rd *reader) object(d sylabs.Descriptor) {
 	if d.Offset() < 0 || d.Size() < 0 || d.Offset() > rd.size || d.Size() > rd.size-d.Offset() {
 		rd.problem("%s object %d: %d bytes at %d lie outside the file", d.DataType(), d.ID(), d.Size(), d.Offset())
 		return
 	}
 	switch d.DataType() {
-	case sif.DataDeffile:
+	case sylabs.DataDeffile:
 		if b, ok := rd.read(d); ok {
 			rd.info.DefFile = string(b)
 		}
-	case sif.DataLabels, sif.DataGenericJSON:
+	case sylabs.DataLabels, sylabs.DataGenericJSON:
 		if b, ok := rd.read(d); ok {
 			rd.json(d, b)
 		}
-	case sif.DataPartition:
+	case sylabs.DataPartition:
 		rd.partition(d)
-	case sif.DataSBOM:
+	case sylabs.DataSBOM:
 		rd.sbom(d)
 	}
 }
 
 // sbomTypes give SIF SBOM formats the media types they have as OCI
 // referrers; the others get a type named after the format.
-var sbomTypes = map[sif.SBOMFormat]string{
-	sif.SBOMFormatCycloneDXJSON: "application/vnd.cyclonedx+json",
-	sif.SBOMFormatCycloneDXXML:  "application/vnd.cyclonedx+xml",
-	sif.SBOMFormatSPDXJSON:      "application/spdx+json",
-	sif.SBOMFormatSPDXTagValue:  "text/spdx",
+var sbomTypes = map[sylabs.SBOMFormat]string{
+	sylabs.SBOMFormatCycloneDXJSON: "application/vnd.cyclonedx+json",
+	sylabs.SBOMFormatCycloneDXXML:  "application/vnd.cyclonedx+xml",
+	sylabs.SBOMFormatSPDXJSON:      "application/spdx+json",
+	sylabs.SBOMFormatSPDXTagValue:  "text/spdx",
 }
 
-func (rd *reader) sbom(d sif.Descriptor) {
+func (rd *reader) sbom(d sylabs.Descriptor) {
 	f, err := d.SBOMMetadata()
 	if err != nil || f.String() == "unknown" {
 		rd.problem("SBOM object %d: unknown format %d (%v)", d.ID(), f, err)
@@ -82,8 +82,8 @@ func (rd *reader) sbom(d sif.Descriptor) {
 }
 
 // read returns an object's bytes, or records why not.
-func (rd *reader) read(d sif.Descriptor) ([]byte, bool) {
-	if most := maxFileBytes(rd.limits); d.Size() > most {
+func (rd *reader) read(d sylabs.Descriptor) ([]byte, bool) {
+	if most := rd.limits.FileBytes(); d.Size() > most {
 		rd.problem("%s object %q: %d bytes, over the limit of %d", d.DataType(), d.Name(), d.Size(), most)
 		return nil, false
 	}
@@ -97,7 +97,7 @@ func (rd *reader) read(d sif.Descriptor) ([]byte, bool) {
 
 // json sorts a JSON object by what apptainer names it: the OCI config,
 // the inspect metadata, or else a map of labels.
-func (rd *reader) json(d sif.Descriptor, b []byte) {
+func (rd *reader) json(d sylabs.Descriptor, b []byte) {
 	var err error
 	switch d.Name() {
 	case ociConfigName:
@@ -108,7 +108,7 @@ func (rd *reader) json(d sif.Descriptor, b []byte) {
 		var labels map[string]string
 		if labels, err = parseLabels(b); err == nil {
 			rd.objectLabels = merge(rd.objectLabels, labels)
-		} else if d.DataType() == sif.DataGenericJSON {
+		} else if d.DataType() == sylabs.DataGenericJSON {
 			err = nil // generic JSON of some other tool: not ours to index
 		}
 	}
@@ -174,21 +174,21 @@ func parseLabels(b []byte) (map[string]string, error) {
 }
 
 // partition lists a partition and opens the primary system one.
-func (rd *reader) partition(d sif.Descriptor) {
+func (rd *reader) partition(d sylabs.Descriptor) {
 	fsType, partType, arch, err := d.PartitionMetadata()
 	if err != nil {
 		rd.problem("partition %d: %v", d.ID(), err)
 		return
 	}
 	rd.info.Partitions = append(rd.info.Partitions, fmt.Sprintf("%s (%s/%s/%s)", d.DataType(), fsType, partType, arch))
-	if partType != sif.PartPrimSys || rd.primary {
+	if partType != sylabs.PartPrimSys || rd.primary {
 		return
 	}
 	rd.primary = true
 	if a := knownArch(arch); a != "" {
 		rd.info.Arch = a
 	}
-	if fsType != sif.FsSquash {
+	if fsType != sylabs.FsSquash {
 		rd.problem("primary partition is %s: its contents are not indexed", fsType)
 		return
 	}
@@ -210,13 +210,6 @@ func merge(dst, src map[string]string) map[string]string {
 	}
 	maps.Copy(dst, src)
 	return dst
-}
-
-func maxFileBytes(l oci.Limits) int64 {
-	if l.MaxFileBytes > 0 {
-		return l.MaxFileBytes
-	}
-	return oci.DefaultMaxFileBytes
 }
 
 func (rd *reader) problem(format string, a ...any) {

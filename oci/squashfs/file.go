@@ -21,8 +21,8 @@ func (f *FS) Open(name string) (fs.File, error) {
 	case typeDir:
 		return &dirFile{f: f, node: n, info: info}, nil
 	case typeFile:
-		if n.ino.size > uint64(f.maxFileBytes()) {
-			return nil, &oci.LimitError{Limit: oci.LimitFileBytes, Max: f.maxFileBytes(), Path: name, Claimed: int64(min(n.ino.size, 1<<62))}
+		if n.ino.size > uint64(f.limits.FileBytes()) {
+			return nil, &oci.LimitError{Limit: oci.LimitFileBytes, Max: f.limits.FileBytes(), Path: name, Claimed: int64(min(n.ino.size, 1<<62))}
 		}
 		return &regularFile{f: f, ino: n.ino, info: info, pos: n.ino.blocksStart}, nil
 	}

@@ -1,4 +1,4 @@
-package sifread
+package sif
 
 import (
 	"errors"
@@ -101,7 +101,7 @@ func envSection(p, script string) string {
 // file reads a small file of the root filesystem, following symlinks; a
 // missing file is not a problem, an unreadable or oversized one is.
 func (rd *reader) file(root fs.FS, p string) ([]byte, bool) {
-	most := maxFileBytes(rd.limits)
+	most := rd.limits.FileBytes()
 	f, err := root.Open(p)
 	var le *oci.LimitError
 	switch {

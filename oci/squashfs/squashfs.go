@@ -164,8 +164,8 @@ type budget struct {
 
 func newBudget(l oci.Limits) budget {
 	return budget{
-		maxBytes:   orDefault(l.MaxLayerBytes, oci.DefaultMaxLayerBytes),
-		maxEntries: orDefault(int64(l.MaxEntries), oci.DefaultMaxEntries),
+		maxBytes:   l.LayerBytes(),
+		maxEntries: l.Entries(),
 	}
 }
 
@@ -184,13 +184,4 @@ func (b *budget) charge(nbytes, entries int64) error {
 		b.spent = &oci.LimitError{Limit: oci.LimitEntries, Max: b.maxEntries}
 	}
 	return b.spent
-}
-
-func (f *FS) maxFileBytes() int64 { return orDefault(f.limits.MaxFileBytes, oci.DefaultMaxFileBytes) }
-
-func orDefault(v, def int64) int64 {
-	if v <= 0 {
-		return def
-	}
-	return v
 }

@@ -143,7 +143,7 @@ func (f *FS) readBlockSizes(m *metaReader, ino *inode) error {
 	if ino.frag != noFragment && f.sb.Flags&flagNoFragments != 0 {
 		return fmt.Errorf("%w: fragment in a filesystem without fragments", ErrCorrupt)
 	}
-	if ino.size > uint64(f.maxFileBytes()) {
+	if ino.size > uint64(f.limits.FileBytes()) {
 		return nil
 	}
 	bs := uint64(f.sb.BlockSize)

@@ -1,16 +1,17 @@
-// Package sifread reads SIF files (the Singularity/Apptainer image format)
-// as apptainer writes them, for the catalog: the definition file, labels,
-// OCI config, environment, runscript and partitions, and the primary system
-// partition as an fs.FS for catalog.ScanFS to find packages in.
+// Package sif reads SIF files (the Singularity/Apptainer image format) as
+// apptainer writes them: the definition file, labels, OCI config,
+// environment, runscript and partitions, and the primary system partition
+// as an fs.FS (the catalog's scan.ScanFS finds packages in it; the stager
+// will unpack it).
 //
-// It does not import package catalog, whose indexer calls it; the mapping to
-// catalog.SIFInfo is field by field.
+// It knows nothing of the catalog; the catalog maps Info to its SIFInfo
+// field by field.
 //
 // SIFs come from anyone who can push, so the header and descriptor table
 // are checked before github.com/sylabs/sif/v2 allocates from them, every
 // object's offset and size is checked against the file, and every object or
 // file read is capped by oci.Limits.MaxFileBytes.
-package sifread
+package sif
 
 import (
 	"bytes"
@@ -21,7 +22,7 @@ import (
 	"io/fs"
 	"time"
 
-	"github.com/sylabs/sif/v2/pkg/sif"
+	sylabs "github.com/sylabs/sif/v2/pkg/sif"
 
 	"github.com/oyster-registry/oyster/oci"
 )
@@ -30,7 +31,7 @@ import (
 // descriptor table is corrupt.
 var ErrNotSIF = errors.New("not a SIF file")
 
-// Info is what a SIF file says about itself. Fields mirror catalog.SIFInfo.
+// Info is what a SIF file says about itself.
 type Info struct {
 	// Arch is the Go architecture of the primary system partition, else of
 	// the header; empty when unknown.
@@ -58,7 +59,7 @@ type Info struct {
 	SBOMs []SBOM
 	// Root is the primary system partition, nil if there is none that can
 	// be read. It reads from the io.ReaderAt given to Read, lazily: scan it
-	// with catalog.ScanFS before releasing that.
+	// it (scan.ScanFS does) before releasing that.
 	Root fs.FS
 	// Problems are what could not be read; the rest is still valid.
 	Problems []string
@@ -88,7 +89,7 @@ func Read(r io.ReaderAt, size int64, limits oci.Limits) (Info, error) {
 	if err := checkHeader(r, size); err != nil {
 		return Info{}, err
 	}
-	f, err := sif.LoadContainer(readOnly{r}, sif.OptLoadWithCloseOnUnload(false))
+	f, err := sylabs.LoadContainer(readOnly{r}, sylabs.OptLoadWithCloseOnUnload(false))
 	if err != nil {
 		return Info{}, fmt.Errorf("%w: %v", ErrNotSIF, err)
 	}
@@ -97,7 +98,7 @@ func Read(r io.ReaderAt, size int64, limits oci.Limits) (Info, error) {
 	if t := f.CreatedAt(); t.Unix() != 0 {
 		rd.info.Created = t.UTC()
 	}
-	f.WithDescriptors(func(d sif.Descriptor) bool {
+	f.WithDescriptors(func(d sylabs.Descriptor) bool {
 		rd.object(d)
 		return false
 	})
@@ -114,7 +115,7 @@ const (
 	maxDescriptors = 4096
 )
 
-// checkHeader validates what sif.LoadContainer would trust: the magic,
+// checkHeader validates what sylabs.LoadContainer would trust: the magic,
 // the version, and a descriptor table that fits in the file.
 func checkHeader(r io.ReaderAt, size int64) error {
 	var h [headerSize]byte
@@ -138,7 +139,7 @@ func checkHeader(r io.ReaderAt, size int64) error {
 	return nil
 }
 
-// readOnly lets an io.ReaderAt pass for the read-write file sif.LoadContainer
+// readOnly lets an io.ReaderAt pass for the read-write file sylabs.LoadContainer
 // asks for; nothing here writes.
 type readOnly struct{ io.ReaderAt }
 
