@@ -1,10 +1,9 @@
-// Package catalog knows what is inside every image in the registry: it turns
-// manifests, configs, layers, SIF files and SBOM referrers into Records,
-// keeps them in a state store, and indexes them for search.
 package catalog
 
 import (
 	"time"
+
+	"github.com/opencontainers/go-digest"
 
 	"github.com/oyster-registry/oyster/catalog/pkgdb"
 )
@@ -20,8 +19,8 @@ const (
 // Record is everything the catalog knows about one manifest in one
 // repository. It is derived from storage and can always be rebuilt from it.
 type Record struct {
-	Repository string    `json:"repository"`
-	Digest     string    `json:"digest"`
+	Repository string        `json:"repository"`
+	Digest     digest.Digest `json:"digest"`
 	MediaType  string    `json:"media_type"`
 	Kind       string    `json:"kind"`
 	Tags       []string  `json:"tags"`
@@ -32,8 +31,8 @@ type Record struct {
 	ConfigMediaType string    `json:"config_media_type,omitempty"`
 	// Subject is the digest of the manifest this one refers to (an SBOM's
 	// image, say), from the manifest's subject field.
-	Subject   string   `json:"subject,omitempty"`
-	Platforms []string `json:"platforms,omitempty"` // os/arch[/variant]
+	Subject   digest.Digest `json:"subject,omitempty"`
+	Platforms []string      `json:"platforms,omitempty"` // os/arch[/variant]
 	// Size is the manifest plus config plus compressed layers; for an index,
 	// the sum over its children.
 	Size             int64 `json:"size"`
@@ -51,18 +50,21 @@ type Record struct {
 	Runtimes map[string]string `json:"runtimes,omitempty"` // python, r, julia, java → version
 	CUDA     string            `json:"cuda,omitempty"`
 
-	// Base are images this one is built on; Derived, images built on it.
-	Base      []ImageRef `json:"base,omitempty"`
-	Derived   []ImageRef `json:"derived,omitempty"`
-	Referrers []Referrer `json:"referrers,omitempty"`
-	SIF       *SIFInfo   `json:"sif,omitempty"`
+	// BaseImages are images this one is built on, found when it is
+	// indexed. DerivedImages, the images built on it, change whenever one
+	// is pushed: they are not stored but filled in when the record is
+	// served (Store.DerivedImages).
+	BaseImages    []ImageRef `json:"base,omitempty"`
+	DerivedImages []ImageRef `json:"derived,omitempty"`
+	Referrers     []Referrer `json:"referrers,omitempty"`
+	SIF           *SIFInfo   `json:"sif,omitempty"`
 
 	// IndexErrors says what could not be read; the record is still useful.
 	IndexErrors []string `json:"index_errors,omitempty"`
 }
 
-// Key identifies a record: repository@digest.
-func (r *Record) Key() string { return r.Repository + "@" + r.Digest }
+// Ref names the record's manifest.
+func (r *Record) Ref() Ref { return Ref{Repo: r.Repository, Digest: r.Digest} }
 
 // OCIInfo holds the org.opencontainers.image.* annotations (or labels).
 type OCIInfo struct {
@@ -93,18 +95,18 @@ type ImageConfig struct {
 
 // Layer is one layer of an image with the history line that made it.
 type Layer struct {
-	Digest    string `json:"digest"`
-	MediaType string `json:"media_type"`
-	Size      int64  `json:"size"`
-	CreatedBy string `json:"created_by,omitempty"`
+	Digest    digest.Digest `json:"digest"`
+	MediaType string        `json:"media_type"`
+	Size      int64         `json:"size"`
+	CreatedBy string        `json:"created_by,omitempty"`
 }
 
 // Child is one entry of an image index.
 type Child struct {
-	Digest    string `json:"digest"`
-	MediaType string `json:"media_type"`
-	Platform  string `json:"platform,omitempty"`
-	Size      int64  `json:"size"`
+	Digest    digest.Digest `json:"digest"`
+	MediaType string        `json:"media_type"`
+	Platform  string        `json:"platform,omitempty"`
+	Size      int64         `json:"size"`
 }
 
 // Package is an installed package and where the catalog learned of it.
@@ -119,18 +121,26 @@ type Package struct {
 
 // ImageRef points at another record.
 type ImageRef struct {
-	Repository string `json:"repository"`
-	Digest     string `json:"digest"`
-	Tag        string `json:"tag,omitempty"`
-	// Via says how the relation was found: "annotation" or "layers".
+	Repository string        `json:"repository"`
+	Digest     digest.Digest `json:"digest"`
+	Tag        string        `json:"tag,omitempty"`
+	// Via says how the relation was found: ViaAnnotation or ViaLayers.
 	Via string `json:"via"`
 }
 
+// How a relation between images was found.
+const (
+	// ViaAnnotation: the image's org.opencontainers.image.base.* names it.
+	ViaAnnotation = "annotation"
+	// ViaLayers: one image's layers are a strict prefix of the other's.
+	ViaLayers = "layers"
+)
+
 // Referrer is a manifest whose subject is this record (SBOM, signature, ...).
 type Referrer struct {
-	Digest       string `json:"digest"`
-	ArtifactType string `json:"artifact_type"`
-	MediaType    string `json:"media_type"`
+	Digest       digest.Digest `json:"digest"`
+	ArtifactType string        `json:"artifact_type"`
+	MediaType    string        `json:"media_type"`
 }
 
 // SIFInfo is what a SIF file says about itself.

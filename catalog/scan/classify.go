@@ -1,4 +1,4 @@
-package catalog
+package scan
 
 import (
 	"path"
@@ -13,26 +13,26 @@ var (
 
 // classify says which kind of file a path is, by where package managers put
 // their databases; ok is false for the vast majority of paths.
-func classify(p string) (k Kind, ok bool) {
+func classify(p string) (k FileKind, ok bool) {
 	dir, base := path.Split(p)
 	dir = strings.TrimSuffix(dir, "/")
 	switch {
 	case p == "var/lib/dpkg/status" || (dir == "var/lib/dpkg/status.d" && !strings.HasSuffix(base, ".md5sums")):
-		return KindDpkg, true
+		return FileDpkg, true
 	case p == "lib/apk/db/installed":
-		return KindAPK, true
+		return FileAPK, true
 	case (dir == "var/lib/rpm" || dir == "usr/lib/sysimage/rpm") && (base == "Packages" || base == "Packages.db" || base == "rpmdb.sqlite"):
-		return KindRPM, true
+		return FileRPM, true
 	case p == "etc/os-release" || p == "usr/lib/os-release":
-		return KindOSRelease, true
+		return FileOSRelease, true
 	case (base == "version.json" || base == "version.txt") && cudaDir.MatchString(dir):
-		return KindCUDA, true
+		return FileCUDA, true
 	case path.Base(dir) == "conda-meta" && strings.HasSuffix(base, ".json"):
-		return KindConda, true
+		return FileConda, true
 	case base == "DESCRIPTION" && isRLibrary(path.Dir(dir)):
-		return KindR, true
+		return FileR, true
 	case isPythonMetadata(dir, base) && !isVendoredOrCached(dir):
-		return KindPython, true
+		return FilePython, true
 	}
 	return "", false
 }

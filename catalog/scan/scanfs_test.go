@@ -1,7 +1,6 @@
-package catalog
+package scan
 
 import (
-	"archive/tar"
 	"bytes"
 	"errors"
 	"io/fs"
@@ -11,16 +10,17 @@ import (
 	"testing"
 	"testing/fstest"
 
+	"github.com/oyster-registry/oyster/internal/testlayers"
+
 	"github.com/oyster-registry/oyster/oci"
 )
 
 // scanFSTree is one small root filesystem, given as path → content; a
 // content starting with "->" is a symlink.
 var scanFSTree = map[string]string{
-	"etc/os-release":     "-> ../usr/lib/os-release",
-	"usr/lib/os-release": "ID=debian\nVERSION_ID=\"12\"\nNAME=\"Debian GNU/Linux\"\n",
-	"var/lib/dpkg/status": "Package: libc6\nStatus: install ok installed\nArchitecture: amd64\nSource: glibc\nVersion: 2.36-9+deb12u4\n\n" +
-		"Package: zlib1g\nStatus: install ok installed\nArchitecture: amd64\nSource: zlib\nVersion: 1:1.2.13.dfsg-1\n",
+	"etc/os-release":      "-> ../usr/lib/os-release",
+	"usr/lib/os-release":  "ID=debian\nVERSION_ID=\"12\"\nNAME=\"Debian GNU/Linux\"\n",
+	"var/lib/dpkg/status": testlayers.DpkgStatus("libc6=2.36-9+deb12u4", "zlib1g=1:1.2.13.dfsg-1"),
 	"usr/lib/python3.11/site-packages/numpy-1.26.4.dist-info/METADATA": "Metadata-Version: 2.1\nName: numpy\nVersion: 1.26.4\n",
 	"opt/conda/conda-meta/broken.json":                                 "{not json",
 	"var/lib/dpkg/status.d/huge":                                       strings.Repeat("Package: x\n", 200),
@@ -41,8 +41,6 @@ func scanFSMap() fstest.MapFS {
 
 // scanFSTar is the same tree as a layer, directories first as tar has them.
 func scanFSTar(t *testing.T) []byte {
-	var buf bytes.Buffer
-	tw := tar.NewWriter(&buf)
 	dirs := map[string]bool{}
 	paths := make([]string, 0, len(scanFSTree))
 	for p := range scanFSTree {
@@ -56,25 +54,20 @@ func scanFSTar(t *testing.T) []byte {
 		paths = append(paths, d+"/")
 	}
 	sort.Strings(paths)
+	entries := make([]testlayers.Entry, 0, len(paths))
 	for _, p := range paths {
-		h := &tar.Header{Name: p, Mode: 0o755, Typeflag: tar.TypeDir}
 		body, isFile := scanFSTree[p]
-		if target, ok := strings.CutPrefix(body, "-> "); ok {
-			h = &tar.Header{Name: p, Typeflag: tar.TypeSymlink, Linkname: target, Mode: 0o777}
-		} else if isFile {
-			h = &tar.Header{Name: p, Typeflag: tar.TypeReg, Size: int64(len(body)), Mode: 0o644}
-		}
-		if err := tw.WriteHeader(h); err != nil {
-			t.Fatal(err)
-		}
-		if h.Typeflag == tar.TypeReg {
-			tw.Write([]byte(body))
+		target, isLink := strings.CutPrefix(body, "-> ")
+		switch {
+		case isLink:
+			entries = append(entries, testlayers.Symlink(p, target))
+		case isFile:
+			entries = append(entries, testlayers.File(p, body))
+		default:
+			entries = append(entries, testlayers.Dir(p))
 		}
 	}
-	if err := tw.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return buf.Bytes()
+	return testlayers.Tar(t, entries...)
 }
 
 // TestScanFSMatchesScanLayer checks that one tree gives the same facts

@@ -1,4 +1,4 @@
-package catalog
+package scan
 
 import (
 	"regexp"
@@ -18,9 +18,9 @@ type Runtime struct {
 	Evidence string `json:"evidence"`
 }
 
-// Derived holds the facts computed from an image's merged layers and its
+// Inferred holds the facts inferred from an image's merged layers and its
 // config, which the search facets are built on.
-type Derived struct {
+type Inferred struct {
 	// Runtimes are sorted by name, then version; an image may well have two
 	// Pythons (the distribution's and conda's).
 	Runtimes     []Runtime `json:"runtimes,omitempty"`
@@ -59,9 +59,9 @@ var runtimeEnv = map[string]string{
 	"PYTHON_VERSION": "python", "R_VERSION": "r", "JULIA_VERSION": "julia", "JAVA_VERSION": "java",
 }
 
-// Derive computes runtimes and the CUDA version from the merged layers, the
+// Infer infers runtimes and the CUDA version from the merged layers, the
 // config's environment (KEY=value strings) and its labels.
-func Derive(img ImageFacts, env []string, labels map[string]string) Derived {
+func Infer(img ImageFacts, env []string, labels map[string]string) Inferred {
 	envMap := parseEnv(env)
 	var found []Runtime
 	for _, p := range img.Packages {
@@ -77,11 +77,11 @@ func Derive(img ImageFacts, env []string, labels map[string]string) Derived {
 		}
 	}
 	for _, f := range img.Findings {
-		if f.Kind == KindPythonLib {
+		if f.Kind == FilePythonLib {
 			found = append(found, Runtime{"python", f.Version, "path " + f.Path})
 		}
 	}
-	d := Derived{Runtimes: dedupeRuntimes(found)}
+	d := Inferred{Runtimes: dedupeRuntimes(found)}
 	d.CUDA, d.CUDAEvidence = cudaVersion(img, envMap, labels)
 	return d
 }
@@ -181,7 +181,7 @@ func cudaVersion(img ImageFacts, env map[string]string, labels map[string]string
 // by side (usr/local/cuda-11.8 and usr/local/cuda-12.2).
 func highestCUDAFile(findings []Finding) (v, path string) {
 	for _, f := range findings {
-		if f.Kind == KindCUDA && f.Version != "" && version.Compare(version.Generic, f.Version, v) > 0 {
+		if f.Kind == FileCUDA && f.Version != "" && version.Compare(version.Generic, f.Version, v) > 0 {
 			v, path = f.Version, f.Path
 		}
 	}

@@ -1,31 +1,32 @@
-// Package catalog extracts what the catalog indexes from images: the
-// packages, operating system, language runtimes and CUDA version found by
-// reading layers (ScanLayer, once per layer digest), combined per image with
-// overlay semantics (Merge) and with what the image config says (Derive).
-package catalog
+// Package scan turns bytes into facts: the packages, operating system,
+// language runtimes and CUDA version found by reading a layer (ScanLayer,
+// once per layer digest) or a whole filesystem (ScanFS), combined per image
+// with overlay semantics (Merge) and with what the image config says
+// (Infer). It knows nothing of storage, records or the store.
+package scan
 
 import (
 	"github.com/oyster-registry/oyster/catalog/pkgdb"
 	"github.com/oyster-registry/oyster/oci"
 )
 
-// Kind says what a Finding is.
-type Kind string
+// FileKind says what a Finding is.
+type FileKind string
 
 // The kinds of file the scanner understands.
 const (
-	KindDpkg      Kind = "dpkg"       // var/lib/dpkg/status, status.d/*
-	KindAPK       Kind = "apk"        // lib/apk/db/installed
-	KindRPM       Kind = "rpm"        // var/lib/rpm/*, usr/lib/sysimage/rpm/*
-	KindPython    Kind = "python"     // one *.dist-info/METADATA, *.egg-info[/PKG-INFO]
-	KindConda     Kind = "conda"      // one conda-meta/*.json
-	KindR         Kind = "r"          // one library/<pkg>/DESCRIPTION
-	KindOSRelease Kind = "os-release" // etc/os-release, usr/lib/os-release
-	KindCUDA      Kind = "cuda"       // usr/local/cuda*/version.json or version.txt
-	// KindPythonLib is a lib/pythonX.Y directory: the standard library of a
+	FileDpkg      FileKind = "dpkg"       // var/lib/dpkg/status, status.d/*
+	FileAPK       FileKind = "apk"        // lib/apk/db/installed
+	FileRPM       FileKind = "rpm"        // var/lib/rpm/*, usr/lib/sysimage/rpm/*
+	FilePython    FileKind = "python"     // one *.dist-info/METADATA, *.egg-info[/PKG-INFO]
+	FileConda     FileKind = "conda"      // one conda-meta/*.json
+	FileR         FileKind = "r"          // one library/<pkg>/DESCRIPTION
+	FileOSRelease FileKind = "os-release" // etc/os-release, usr/lib/os-release
+	FileCUDA      FileKind = "cuda"       // usr/local/cuda*/version.json or version.txt
+	// FilePythonLib is a lib/pythonX.Y directory: the standard library of a
 	// Python runtime, which tells its version even without a package
 	// database (python:3.x images build Python from source).
-	KindPythonLib Kind = "python-lib"
+	FilePythonLib FileKind = "python-lib"
 )
 
 // Finding is one path of a layer that the scanner understood. A finding with
@@ -34,7 +35,7 @@ const (
 // layers had at that path.
 type Finding struct {
 	Path      string           `json:"path"`
-	Kind      Kind             `json:"kind"`
+	Kind      FileKind         `json:"kind"`
 	Packages  []pkgdb.Package  `json:"packages,omitempty"`
 	OSRelease *pkgdb.OSRelease `json:"osRelease,omitempty"`
 	// Version is the CUDA toolkit version or the Python lib directory's X.Y.

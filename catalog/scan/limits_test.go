@@ -1,41 +1,20 @@
-package catalog
+package scan
 
 import (
 	"archive/tar"
 	"bytes"
-	"compress/gzip"
 	"errors"
+	"fmt"
 	"io"
 	"reflect"
 	"runtime"
 	"strings"
 	"testing"
 
-	"github.com/klauspost/compress/zstd"
+	"github.com/oyster-registry/oyster/internal/testlayers"
+
 	"github.com/oyster-registry/oyster/oci"
 )
-
-type zeros struct{}
-
-func (zeros) Read(p []byte) (int, error) {
-	clear(p)
-	return len(p), nil
-}
-
-// streamLayer writes a tar stream on the fly (through a pipe), so a test can
-// hold a file of hundreds of MiB without allocating it.
-func streamLayer(write func(tw *tar.Writer) error) io.Reader {
-	pr, pw := io.Pipe()
-	go func() {
-		tw := tar.NewWriter(pw)
-		err := write(tw)
-		if err == nil {
-			err = tw.Close()
-		}
-		pw.CloseWithError(err)
-	}()
-	return pr
-}
 
 func writeFile(tw *tar.Writer, name string, size int64, content io.Reader) error {
 	if err := tw.WriteHeader(&tar.Header{Name: name, Typeflag: tar.TypeReg, Size: size, Mode: 0o644}); err != nil {
@@ -45,12 +24,12 @@ func writeFile(tw *tar.Writer, name string, size int64, content io.Reader) error
 	return err
 }
 
-// A 200 MB METADATA (a description gone wrong) is reported and skipped; the
-// files after it in the same layer are still read.
+// A METADATA over the file limit (a description gone wrong) is reported and
+// skipped; the files after it in the same layer are still read.
 func TestScanLayerHugeMetadata(t *testing.T) {
-	const huge = 200 << 20
-	layer := streamLayer(func(tw *tar.Writer) error {
-		body := io.MultiReader(strings.NewReader("Metadata-Version: 2.1\nName: huge\nVersion: 1.0\n\n"), zeros{})
+	const huge = oci.DefaultMaxFileBytes + 1<<20
+	layer := testlayers.Stream(func(tw *tar.Writer) error {
+		body := io.MultiReader(strings.NewReader("Metadata-Version: 2.1\nName: huge\nVersion: 1.0\n\n"), testlayers.Zeros{})
 		if err := writeFile(tw, sitePackages+"huge-1.0.dist-info/METADATA", huge, body); err != nil {
 			return err
 		}
@@ -64,12 +43,12 @@ func TestScanLayerHugeMetadata(t *testing.T) {
 	if got := pkgKeys(Merge([]LayerFacts{f}).Packages); !reflect.DeepEqual(got, []string{"python numpy 1.26.4"}) {
 		t.Errorf("packages = %q", got)
 	}
-	want := sitePackages + "huge-1.0.dist-info/METADATA: file exceeds the limit of 67108864 file bytes (tar header claims 209715200 bytes)"
+	want := fmt.Sprintf("%shuge-1.0.dist-info/METADATA: file exceeds the limit of %d file bytes (tar header claims %d bytes)", sitePackages, oci.DefaultMaxFileBytes, huge)
 	if !reflect.DeepEqual(f.Problems, []string{want}) {
 		t.Errorf("problems = %q, want %q", f.Problems, want)
 	}
 	if grew := totalAlloc() - before; grew > 32<<20 {
-		t.Errorf("allocated %d MiB scanning past a 200 MiB file", grew>>20)
+		t.Errorf("allocated %d MiB scanning past a file over the limit", grew>>20)
 	}
 }
 
@@ -93,22 +72,9 @@ func TestScanLayerAbsurdHeader(t *testing.T) {
 func TestScanLayerBombs(t *testing.T) {
 	const limit = 2 << 20
 	raw := manySmallFiles(t, 24<<20)
-	compressors := map[string]func([]byte) []byte{
-		"gzip": func(b []byte) []byte {
-			var out bytes.Buffer
-			zw := gzip.NewWriter(&out)
-			zw.Write(b)
-			zw.Close()
-			return out.Bytes()
-		},
-		"zstd": func(b []byte) []byte {
-			zw, _ := zstd.NewWriter(nil)
-			return zw.EncodeAll(b, nil)
-		},
-	}
-	for name, compress := range compressors {
+	for name, compress := range map[string]func(testing.TB, []byte) []byte{"gzip": testlayers.Gzip, "zstd": testlayers.Zstd} {
 		t.Run(name, func(t *testing.T) {
-			blob := compress(raw)
+			blob := compress(t, raw)
 			if len(blob) > 1<<20 {
 				t.Fatalf("%s bomb is %d bytes", name, len(blob))
 			}
@@ -128,23 +94,19 @@ func TestScanLayerBombs(t *testing.T) {
 	}
 }
 
-// manySmallFiles is a tar of conda-meta records totalling about size bytes.
+// manySmallFiles is a tar of conda-meta records totalling about size bytes
+// (each entry takes a 512-byte header and its padded body).
 func manySmallFiles(t *testing.T, size int) []byte {
-	var buf bytes.Buffer
-	tw := tar.NewWriter(&buf)
-	record := []byte(condaNumpy)
-	for i := 0; buf.Len() < size; i++ {
-		name := "opt/conda/conda-meta/numpy-1.26.4-" + strings.Repeat("0", i%7) + ".json"
-		if err := writeFile(tw, name, int64(len(record)), bytes.NewReader(record)); err != nil {
-			t.Fatal(err)
-		}
+	var entries []testlayers.Entry
+	for total := 0; total < size; total += 512 + (len(condaNumpy)+511)/512*512 {
+		name := "opt/conda/conda-meta/numpy-1.26.4-" + strings.Repeat("0", len(entries)%7) + ".json"
+		entries = append(entries, testlayers.File(name, condaNumpy))
 	}
-	tw.Close()
-	return buf.Bytes()
+	return testlayers.Tar(t, entries...)
 }
 
 func TestScanLayerEntryLimit(t *testing.T) {
-	_, err := ScanLayer(bytes.NewReader(tarLayer(t, dir("a/"), dir("b/"), dir("c/"))), "", oci.Limits{MaxEntries: 2})
+	_, err := ScanLayer(bytes.NewReader(testlayers.Tar(t, testlayers.Dir("a/"), testlayers.Dir("b/"), testlayers.Dir("c/"))), "", oci.Limits{MaxEntries: 2})
 	var le *oci.LimitError
 	if !errors.As(err, &le) || le.Limit != oci.LimitEntries {
 		t.Fatalf("err = %v, want an entries LimitError", err)

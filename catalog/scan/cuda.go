@@ -1,4 +1,4 @@
-package catalog
+package scan
 
 import (
 	"encoding/json"

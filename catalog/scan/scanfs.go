@@ -1,4 +1,4 @@
-package catalog
+package scan
 
 import (
 	"archive/tar"
@@ -40,7 +40,7 @@ func (w *fsWalker) visit(p string, d fs.DirEntry, err error) error {
 		return nil
 	}
 	w.entries++
-	if most := scanLimit(int64(w.limits.MaxEntries), oci.DefaultMaxEntries); w.entries > most {
+	if most := w.limits.Entries(); w.entries > most {
 		return &oci.LimitError{Limit: oci.LimitEntries, Max: most}
 	}
 	if !w.s.want(p) || d.IsDir() {
@@ -71,7 +71,7 @@ func (w *fsWalker) regular(p string, d fs.DirEntry) error {
 	if err != nil {
 		return w.failed(p, err)
 	}
-	most := scanLimit(w.limits.MaxFileBytes, oci.DefaultMaxFileBytes)
+	most := w.limits.FileBytes()
 	if info.Size() > most {
 		w.s.problem(p, &oci.LimitError{Limit: oci.LimitFileBytes, Max: most, Path: p, Claimed: info.Size()})
 		return nil
@@ -82,12 +82,4 @@ func (w *fsWalker) regular(p string, d fs.DirEntry) error {
 	}
 	defer f.Close()
 	return w.s.file(oci.Header{Path: p, Type: tar.TypeReg, Size: info.Size()}, io.LimitReader(f, most))
-}
-
-// scanLimit applies the oci.Limits rule that zero means the default.
-func scanLimit(v, def int64) int64 {
-	if v <= 0 {
-		return def
-	}
-	return v
 }

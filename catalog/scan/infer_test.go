@@ -1,9 +1,11 @@
-package catalog
+package scan
 
 import (
 	"bytes"
 	"reflect"
 	"testing"
+
+	"github.com/oyster-registry/oyster/internal/testlayers"
 
 	"github.com/oyster-registry/oyster/catalog/pkgdb"
 	"github.com/oyster-registry/oyster/oci"
@@ -11,7 +13,7 @@ import (
 
 func TestDeriveDebianImage(t *testing.T) {
 	img := Merge(scanAll(t, debianLayers(t), debianMediaTypes))
-	d := Derive(img, []string{"PATH=/usr/bin", "JULIA_VERSION=1.10.2", "JAVA_VERSION=jdk-17.0.10+7"}, nil)
+	d := Infer(img, []string{"PATH=/usr/bin", "JULIA_VERSION=1.10.2", "JAVA_VERSION=jdk-17.0.10+7"}, nil)
 	want := []Runtime{
 		{"java", "17.0.10+7", "env JAVA_VERSION"},
 		{"julia", "1.10.2", "env JULIA_VERSION"},
@@ -31,7 +33,7 @@ func TestDeriveDebianImage(t *testing.T) {
 // over the lib directory's less precise one.
 func TestDeriveDebianBase(t *testing.T) {
 	img := Merge(scanAll(t, debianLayers(t)[:1], debianMediaTypes))
-	d := Derive(img, nil, nil)
+	d := Infer(img, nil, nil)
 	want := []Runtime{{"python", "3.11.2", "deb python3.11-minimal"}, {"r", "4.3.2", "r base"}}
 	if !reflect.DeepEqual(d.Runtimes, want) || d.CUDA != "" {
 		t.Errorf("runtimes = %+v, cuda %q", d.Runtimes, d.CUDA)
@@ -41,18 +43,18 @@ func TestDeriveDebianBase(t *testing.T) {
 // python:3.12-slim builds Python from source: only the env and the lib
 // directory tell the version.
 func TestDerivePythonFromPathAndEnv(t *testing.T) {
-	f, err := ScanLayer(bytes.NewReader(tarLayer(t,
-		file("usr/local/lib/python3.12/site-packages/pip-24.0.dist-info/METADATA", "Name: pip\nVersion: 24.0\n"),
-		file("usr/local/lib/python3.12/os.py", ""),
+	f, err := ScanLayer(bytes.NewReader(testlayers.Tar(t,
+		testlayers.File("usr/local/lib/python3.12/site-packages/pip-24.0.dist-info/METADATA", "Name: pip\nVersion: 24.0\n"),
+		testlayers.File("usr/local/lib/python3.12/os.py", ""),
 	)), "", oci.Limits{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	img := Merge([]LayerFacts{f})
-	if d := Derive(img, nil, nil); !reflect.DeepEqual(d.Runtimes, []Runtime{{"python", "3.12", "path usr/local/lib/python3.12"}}) {
+	if d := Infer(img, nil, nil); !reflect.DeepEqual(d.Runtimes, []Runtime{{"python", "3.12", "path usr/local/lib/python3.12"}}) {
 		t.Errorf("from path: %+v", d.Runtimes)
 	}
-	if d := Derive(img, []string{"PYTHON_VERSION=3.12.2"}, nil); !reflect.DeepEqual(d.Runtimes, []Runtime{{"python", "3.12.2", "env PYTHON_VERSION"}}) {
+	if d := Infer(img, []string{"PYTHON_VERSION=3.12.2"}, nil); !reflect.DeepEqual(d.Runtimes, []Runtime{{"python", "3.12.2", "env PYTHON_VERSION"}}) {
 		t.Errorf("from env: %+v", d.Runtimes)
 	}
 }
@@ -63,7 +65,7 @@ func TestDeriveJavaFromPackages(t *testing.T) {
 		{Name: "java-11-openjdk-headless", Version: "1:11.0.22.0.7-1.el9", Ecosystem: pkgdb.RPM},
 	}}
 	want := []Runtime{{"java", "11.0.22.0.7", "rpm java-11-openjdk-headless"}, {"java", "17.0.10+7", "deb openjdk-17-jre-headless"}}
-	if d := Derive(img, []string{"JAVA_VERSION=jdk-17.0.10+7"}, nil); !reflect.DeepEqual(d.Runtimes, want) {
+	if d := Infer(img, []string{"JAVA_VERSION=jdk-17.0.10+7"}, nil); !reflect.DeepEqual(d.Runtimes, want) {
 		t.Errorf("runtimes = %+v", d.Runtimes)
 	}
 }
@@ -73,8 +75,8 @@ func TestDeriveCUDA(t *testing.T) {
 	condaCuda := pkgdb.Package{Name: "cuda-version", Version: "12.4", Ecosystem: pkgdb.Conda}
 	pipCuda := pkgdb.Package{Name: "nvidia-cuda-runtime-cu12", NormalizedName: "nvidia-cuda-runtime-cu12", Version: "12.1.105", Ecosystem: pkgdb.Python}
 	twoToolkits := []Finding{
-		{Path: "usr/local/cuda-11.8/version.json", Kind: KindCUDA, Version: "11.8.0"},
-		{Path: "usr/local/cuda-12.1/version.txt", Kind: KindCUDA, Version: "12.1.105"},
+		{Path: "usr/local/cuda-11.8/version.json", Kind: FileCUDA, Version: "11.8.0"},
+		{Path: "usr/local/cuda-12.1/version.txt", Kind: FileCUDA, Version: "12.1.105"},
 	}
 	cases := []struct {
 		name      string
@@ -93,7 +95,7 @@ func TestDeriveCUDA(t *testing.T) {
 		{"driver requirement", ImageFacts{}, []string{"NVIDIA_REQUIRE_CUDA=cuda>=11.8 brand=tesla,driver>=470,driver<471"}, nil, "11.8", "env NVIDIA_REQUIRE_CUDA"},
 	}
 	for _, tc := range cases {
-		d := Derive(tc.img, tc.env, tc.labels)
+		d := Infer(tc.img, tc.env, tc.labels)
 		if d.CUDA != tc.want || d.CUDAEvidence != tc.via {
 			t.Errorf("%s: cuda = %q from %q, want %q from %q", tc.name, d.CUDA, d.CUDAEvidence, tc.want, tc.via)
 		}
@@ -101,7 +103,7 @@ func TestDeriveCUDA(t *testing.T) {
 }
 
 func TestParseCUDAVersionTxt(t *testing.T) {
-	f, err := ScanLayer(bytes.NewReader(tarLayer(t, file("usr/local/cuda-10.2/version.txt", "CUDA Version 10.2.89\n"))), "", oci.Limits{})
+	f, err := ScanLayer(bytes.NewReader(testlayers.Tar(t, testlayers.File("usr/local/cuda-10.2/version.txt", "CUDA Version 10.2.89\n"))), "", oci.Limits{})
 	if err != nil || len(f.Findings) != 1 || f.Findings[0].Version != "10.2.89" {
 		t.Fatalf("findings %+v, err %v", f.Findings, err)
 	}

@@ -1,15 +1,6 @@
-package catalog
+package scan
 
 // Genuine-format files for the layer tests, trimmed to a few packages.
-
-const debianOSRelease = `PRETTY_NAME="Debian GNU/Linux 12 (bookworm)"
-NAME="Debian GNU/Linux"
-VERSION_ID="12"
-VERSION="12 (bookworm)"
-VERSION_CODENAME=bookworm
-ID=debian
-HOME_URL="https://www.debian.org/"
-`
 
 const dpkgBase = `Package: base-files
 Essential: yes

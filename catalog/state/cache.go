@@ -1,6 +1,10 @@
-package catalog
+package state
 
-import "sync"
+import (
+	"sync"
+
+	"github.com/oyster-registry/oyster/catalog"
+)
 
 // maxCachedRecords bounds the decoded records kept in memory: the hub and
 // the UI read the same few thousand records over and over, and decoding a
@@ -11,7 +15,7 @@ const maxCachedRecords = 10000
 // every write of that key, so the cache never serves a stale record.
 type recordCache struct {
 	mu sync.Mutex
-	m  map[string]*Record
+	m  map[catalog.Ref]*catalog.Record
 	// gen counts invalidations; a record read from the store is cached only
 	// if none happened while it was read, so a reader racing a writer never
 	// caches what the writer just replaced.
@@ -26,7 +30,7 @@ func (c *recordCache) generation() uint64 {
 }
 
 // get returns a shallow copy, so callers can set fields freely.
-func (c *recordCache) get(key string) *Record {
+func (c *recordCache) get(key catalog.Ref) *catalog.Record {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	rec := c.m[key]
@@ -37,7 +41,7 @@ func (c *recordCache) get(key string) *Record {
 	return &cp
 }
 
-func (c *recordCache) put(key string, rec *Record, gen uint64) {
+func (c *recordCache) put(key catalog.Ref, rec *catalog.Record, gen uint64) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if gen != c.gen {
@@ -52,7 +56,7 @@ func (c *recordCache) put(key string, rec *Record, gen uint64) {
 	c.m[key] = rec
 }
 
-func (c *recordCache) drop(key string) {
+func (c *recordCache) drop(key catalog.Ref) {
 	c.mu.Lock()
 	delete(c.m, key)
 	c.gen++
@@ -61,7 +65,7 @@ func (c *recordCache) drop(key string) {
 
 func (c *recordCache) clear() {
 	c.mu.Lock()
-	c.m = map[string]*Record{}
+	c.m = map[catalog.Ref]*catalog.Record{}
 	c.gen++
 	c.mu.Unlock()
 }

@@ -1,4 +1,4 @@
-package catalog
+package scan
 
 import (
 	"bytes"
@@ -11,7 +11,10 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/oyster-registry/oyster/internal/testlayers"
+
 	v1 "github.com/opencontainers/image-spec/specs-go/v1"
+
 	"github.com/oyster-registry/oyster/catalog/pkgdb"
 	"github.com/oyster-registry/oyster/oci"
 )
@@ -24,34 +27,34 @@ const sitePackages = "opt/conda/lib/python3.11/site-packages/"
 // directory and adds a status.d entry (plain tar).
 func debianLayers(t *testing.T) [][]byte {
 	return [][]byte{
-		gzipLayer(t,
-			dir("etc/"),
-			symlink("etc/os-release", "../usr/lib/os-release"),
-			file("usr/lib/os-release", debianOSRelease),
-			file("var/lib/dpkg/status", dpkgBase),
-			file("usr/lib/python3.11/os.py", "import abc\n"),
-			file("usr/lib/python3/dist-packages/python_apt-2.6.0.egg-info", aptPkgInfo),
-			file("usr/lib/python3/dist-packages/six-1.16.0.dist-info/METADATA", sixMetadata),
-			file("usr/lib/R/library/base/DESCRIPTION", rBase),
-			file("../../etc/shadow", "root:*:"),
-		),
-		zstdLayer(t,
-			file("var/lib/dpkg/status", dpkgUpper),
-			whiteout("usr/lib/python3/dist-packages/.wh.six-1.16.0.dist-info"),
-			file("usr/local/lib/R/site-library/ggplot2/DESCRIPTION", ggplot2Description),
-			file("opt/conda/conda-meta/history", "==> 2024-01-01 <==\n+conda-forge/linux-64::python-3.11.7\n"),
-			file("opt/conda/conda-meta/python-3.11.7-hab00c5b_0_cpython.json", condaPython),
-			file("opt/conda/conda-meta/numpy-1.26.4-py311h64a7726_0.json", condaNumpy),
-			file(sitePackages+"numpy-1.26.4.dist-info/METADATA", numpyMetadata),
-			file(sitePackages+"setuptools/_vendor/packaging-24.0.dist-info/METADATA", packagingMetadata),
-			file("opt/conda/pkgs/numpy-1.26.4-py311h64a7726_0/lib/python3.11/site-packages/numpy-1.26.4.dist-info/METADATA", numpyMetadata),
-			file("usr/local/cuda-12.2/version.json", cudaVersionJSON),
-		),
-		tarLayer(t,
-			whiteout("usr/local/lib/R/site-library/.wh..wh..opq"),
-			file("usr/local/lib/R/site-library/data.table/DESCRIPTION", dataTableDescription),
-			file("var/lib/dpkg/status.d/tzdata", tzdataStatusD),
-			file("var/lib/dpkg/status.d/tzdata.md5sums", "d41d8cd98f00b204e9800998ecf8427e  usr/share/zoneinfo/UTC\n"),
+		testlayers.Gzip(t, testlayers.Tar(t,
+			testlayers.Dir("etc/"),
+			testlayers.Symlink("etc/os-release", "../usr/lib/os-release"),
+			testlayers.File("usr/lib/os-release", testlayers.DebianOSRelease),
+			testlayers.File("var/lib/dpkg/status", dpkgBase),
+			testlayers.File("usr/lib/python3.11/os.py", "import abc\n"),
+			testlayers.File("usr/lib/python3/dist-packages/python_apt-2.6.0.egg-info", aptPkgInfo),
+			testlayers.File("usr/lib/python3/dist-packages/six-1.16.0.dist-info/METADATA", sixMetadata),
+			testlayers.File("usr/lib/R/library/base/DESCRIPTION", rBase),
+			testlayers.File("../../etc/shadow", "root:*:"),
+		)),
+		testlayers.Zstd(t, testlayers.Tar(t,
+			testlayers.File("var/lib/dpkg/status", dpkgUpper),
+			testlayers.Whiteout("usr/lib/python3/dist-packages/six-1.16.0.dist-info"),
+			testlayers.File("usr/local/lib/R/site-library/ggplot2/DESCRIPTION", ggplot2Description),
+			testlayers.File("opt/conda/conda-meta/history", "==> 2024-01-01 <==\n+conda-forge/linux-64::python-3.11.7\n"),
+			testlayers.File("opt/conda/conda-meta/python-3.11.7-hab00c5b_0_cpython.json", condaPython),
+			testlayers.File("opt/conda/conda-meta/numpy-1.26.4-py311h64a7726_0.json", condaNumpy),
+			testlayers.File(sitePackages+"numpy-1.26.4.dist-info/METADATA", numpyMetadata),
+			testlayers.File(sitePackages+"setuptools/_vendor/packaging-24.0.dist-info/METADATA", packagingMetadata),
+			testlayers.File("opt/conda/pkgs/numpy-1.26.4-py311h64a7726_0/lib/python3.11/site-packages/numpy-1.26.4.dist-info/METADATA", numpyMetadata),
+			testlayers.File("usr/local/cuda-12.2/version.json", cudaVersionJSON),
+		)),
+		testlayers.Tar(t,
+			testlayers.Opaque("usr/local/lib/R/site-library"),
+			testlayers.File("usr/local/lib/R/site-library/data.table/DESCRIPTION", dataTableDescription),
+			testlayers.File("var/lib/dpkg/status.d/tzdata", tzdataStatusD),
+			testlayers.File("var/lib/dpkg/status.d/tzdata.md5sums", "d41d8cd98f00b204e9800998ecf8427e  usr/share/zoneinfo/UTC\n"),
 		),
 	}
 }
@@ -167,7 +170,7 @@ func TestLayerFactsJSONRoundTrip(t *testing.T) {
 
 func TestMergeWhiteouts(t *testing.T) {
 	pkg := func(name, src string) Finding {
-		return Finding{Path: src, Kind: KindPython, Packages: []pkgdb.Package{{Name: name, Version: "1", Ecosystem: pkgdb.Python, Source: src}}}
+		return Finding{Path: src, Kind: FilePython, Packages: []pkgdb.Package{{Name: name, Version: "1", Ecosystem: pkgdb.Python, Source: src}}}
 	}
 	base := LayerFacts{Findings: []Finding{
 		pkg("a", "sp/a-1.dist-info/METADATA"),
@@ -187,7 +190,7 @@ func TestMergeWhiteouts(t *testing.T) {
 		{"opaque root", LayerFacts{OpaqueDirs: []string{""}}, nil},
 		{"opaque dir keeps own content", LayerFacts{OpaqueDirs: []string{"sp"}, Findings: []Finding{pkg("e", "sp/e-1.dist-info/METADATA")}}, []string{"c", "d", "e"}},
 		{"whiteout keeps same-layer content", LayerFacts{Whiteouts: []string{"sp/a-1.dist-info"}, Findings: []Finding{pkg("a2", "sp/a-1.dist-info/METADATA")}}, []string{"a2", "b", "c", "d"}},
-		{"replaced by unreadable", LayerFacts{Findings: []Finding{{Path: "other/c-1.dist-info/METADATA", Kind: KindPython}}}, []string{"a", "b", "d"}},
+		{"replaced by unreadable", LayerFacts{Findings: []Finding{{Path: "other/c-1.dist-info/METADATA", Kind: FilePython}}}, []string{"a", "b", "d"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -203,11 +206,11 @@ func TestMergeWhiteouts(t *testing.T) {
 }
 
 func TestScanLayerAlpine(t *testing.T) {
-	f, err := ScanLayer(bytes.NewReader(gzipLayer(t,
-		file("etc/os-release", alpineOSRelease),
-		file("lib/apk/db/installed", apkInstalled),
-		file("usr/lib/python3.11/site-packages/pip-23.3.1.dist-info/METADATA", "Metadata-Version: 2.1\nName: pip\nVersion: 23.3.1\n"),
-	)), "application/vnd.docker.image.rootfs.diff.tar.gzip", oci.Limits{})
+	f, err := ScanLayer(bytes.NewReader(testlayers.Gzip(t, testlayers.Tar(t,
+		testlayers.File("etc/os-release", alpineOSRelease),
+		testlayers.File("lib/apk/db/installed", apkInstalled),
+		testlayers.File("usr/lib/python3.11/site-packages/pip-23.3.1.dist-info/METADATA", "Metadata-Version: 2.1\nName: pip\nVersion: 23.3.1\n"),
+	))), "application/vnd.docker.image.rootfs.diff.tar.gzip", oci.Limits{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -219,30 +222,30 @@ func TestScanLayerAlpine(t *testing.T) {
 	if img.OS == nil || img.OS.ID != "alpine" || img.OS.VersionID != "3.19.1" {
 		t.Errorf("os = %+v", img.OS)
 	}
-	d := Derive(img, nil, nil)
+	d := Infer(img, nil, nil)
 	if !reflect.DeepEqual(d.Runtimes, []Runtime{{"python", "3.11.8", "apk python3"}}) {
 		t.Errorf("runtimes = %+v", d.Runtimes)
 	}
 }
 
 func TestScanLayerRPM(t *testing.T) {
-	sqlite, err := os.ReadFile("pkgdb/testdata/rpm/rpmdb.sqlite")
+	sqlite, err := os.ReadFile("../pkgdb/testdata/rpm/rpmdb.sqlite")
 	if err != nil {
 		t.Fatal(err)
 	}
-	bdb, err := os.ReadFile("pkgdb/testdata/rpm/Packages-le512")
+	bdb, err := os.ReadFile("../pkgdb/testdata/rpm/Packages-le512")
 	if err != nil {
 		t.Fatal(err)
 	}
-	lower, err := ScanLayer(bytes.NewReader(tarLayer(t, file("var/lib/rpm/Packages", string(bdb)))), "", oci.Limits{})
+	lower, err := ScanLayer(bytes.NewReader(testlayers.Tar(t, testlayers.File("var/lib/rpm/Packages", string(bdb)))), "", oci.Limits{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	upper, err := ScanLayer(bytes.NewReader(gzipLayer(t,
-		whiteout("var/lib/rpm/.wh.Packages"),
-		file("usr/lib/sysimage/rpm/rpmdb.sqlite", string(sqlite)),
-		file("var/lib/rpm/Packages.db", "RpmP"+strings.Repeat("\x00", 60)),
-	)), "", oci.Limits{})
+	upper, err := ScanLayer(bytes.NewReader(testlayers.Gzip(t, testlayers.Tar(t,
+		testlayers.Whiteout("var/lib/rpm/Packages"),
+		testlayers.File("usr/lib/sysimage/rpm/rpmdb.sqlite", string(sqlite)),
+		testlayers.File("var/lib/rpm/Packages.db", "RpmP"+strings.Repeat("\x00", 60)),
+	))), "", oci.Limits{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -261,10 +264,10 @@ func TestScanLayerRPM(t *testing.T) {
 }
 
 func TestScanLayerHardlink(t *testing.T) {
-	f, err := ScanLayer(bytes.NewReader(tarLayer(t,
-		file(sitePackages+"numpy-1.26.4.dist-info/METADATA", numpyMetadata),
-		hardlink("opt/venv/lib/python3.11/site-packages/numpy-1.26.4.dist-info/METADATA", sitePackages+"numpy-1.26.4.dist-info/METADATA"),
-		hardlink("opt/venv2/lib/python3.11/site-packages/x-1.dist-info/METADATA", "usr/share/doc/unread"),
+	f, err := ScanLayer(bytes.NewReader(testlayers.Tar(t,
+		testlayers.File(sitePackages+"numpy-1.26.4.dist-info/METADATA", numpyMetadata),
+		testlayers.Hardlink("opt/venv/lib/python3.11/site-packages/numpy-1.26.4.dist-info/METADATA", sitePackages+"numpy-1.26.4.dist-info/METADATA"),
+		testlayers.Hardlink("opt/venv2/lib/python3.11/site-packages/x-1.dist-info/METADATA", "usr/share/doc/unread"),
 	)), "", oci.Limits{})
 	if err != nil {
 		t.Fatal(err)
@@ -283,12 +286,12 @@ func TestScanLayerHardlink(t *testing.T) {
 }
 
 func TestScanLayerMalformedFiles(t *testing.T) {
-	f, err := ScanLayer(bytes.NewReader(tarLayer(t,
-		file("var/lib/dpkg/status", "Package: ok\nVersion: 1.0\nStatus: install ok installed\n\ngarbage without colon\n\nPackage: ok2\nVersion: 2\n\nVersion: 3\n"),
-		file("opt/conda/conda-meta/broken-1-0.json", "{\"name\": \"broken\", "),
-		file("usr/lib/python3/dist-packages/x-1.dist-info/METADATA", "\x00\x01\x02"),
-		file("usr/local/cuda/version.json", "{}"),
-		file("etc/os-release", "\n"),
+	f, err := ScanLayer(bytes.NewReader(testlayers.Tar(t,
+		testlayers.File("var/lib/dpkg/status", "Package: ok\nVersion: 1.0\nStatus: install ok installed\n\ngarbage without colon\n\nPackage: ok2\nVersion: 2\n\nVersion: 3\n"),
+		testlayers.File("opt/conda/conda-meta/broken-1-0.json", "{\"name\": \"broken\", "),
+		testlayers.File("usr/lib/python3/dist-packages/x-1.dist-info/METADATA", "\x00\x01\x02"),
+		testlayers.File("usr/local/cuda/version.json", "{}"),
+		testlayers.File("etc/os-release", "\n"),
 	)), "", oci.Limits{})
 	if err != nil {
 		t.Fatal(err)

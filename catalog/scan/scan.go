@@ -1,4 +1,4 @@
-package catalog
+package scan
 
 import (
 	"archive/tar"
@@ -67,7 +67,7 @@ func (s *scanner) file(h oci.Header, content io.Reader) error {
 
 // hardlink gives a hard link the content of its target, which tar stores
 // once, at the target's earlier entry.
-func (s *scanner) hardlink(kind Kind, h oci.Header) {
+func (s *scanner) hardlink(kind FileKind, h oci.Header) {
 	target, ok := s.byPath[h.Linkname]
 	if !ok || target.Kind != kind {
 		s.problem(h.Path, fmt.Errorf("hard link to %s, which was not read", h.Linkname))
@@ -84,7 +84,7 @@ func (s *scanner) hardlink(kind Kind, h oci.Header) {
 	s.byPath[h.Path] = f
 }
 
-func (s *scanner) parse(kind Kind, p string, r io.Reader) {
+func (s *scanner) parse(kind FileKind, p string, r io.Reader) {
 	f, err := parseFinding(kind, p, r)
 	if err != nil {
 		s.problem(p, err)
@@ -115,7 +115,7 @@ func (s *scanner) problem(p string, err error) {
 func (s *scanner) facts() LayerFacts {
 	for dir, v := range s.pythonLibs {
 		if _, taken := s.byPath[dir]; !taken {
-			s.byPath[dir] = Finding{Path: dir, Kind: KindPythonLib, Version: v}
+			s.byPath[dir] = Finding{Path: dir, Kind: FilePythonLib, Version: v}
 		}
 	}
 	f := LayerFacts{Whiteouts: s.whiteouts, OpaqueDirs: s.opaque, Problems: s.problems}
@@ -129,22 +129,22 @@ func (s *scanner) facts() LayerFacts {
 // parseFinding reads one selected file. A file that fails to parse still
 // yields a Finding (with what could be read), since it still replaces what
 // lower layers had at its path.
-func parseFinding(kind Kind, p string, r io.Reader) (Finding, error) {
+func parseFinding(kind FileKind, p string, r io.Reader) (Finding, error) {
 	f := Finding{Path: p, Kind: kind}
 	var err error
 	switch kind {
-	case KindDpkg:
+	case FileDpkg:
 		f.Packages, err = pkgdb.ParseDpkgStatus(r, p)
-	case KindAPK:
+	case FileAPK:
 		f.Packages, err = pkgdb.ParseApkInstalled(r, p)
-	case KindRPM:
+	case FileRPM:
 		f.Packages, err = pkgdb.ParseRPMDB(r, p)
-	case KindOSRelease:
+	case FileOSRelease:
 		var o pkgdb.OSRelease
 		if o, err = pkgdb.ParseOSRelease(r); err == nil {
 			f.OSRelease = &o
 		}
-	case KindCUDA:
+	case FileCUDA:
 		f.Version, err = parseCUDAVersionFile(r, strings.HasSuffix(p, ".json"))
 	default:
 		f.Packages, err = parseOne(kind, p, r)
@@ -153,13 +153,13 @@ func parseFinding(kind Kind, p string, r io.Reader) (Finding, error) {
 }
 
 // onePackageParsers read the formats that describe a single package.
-var onePackageParsers = map[Kind]func(io.Reader, string) (pkgdb.Package, error){
-	KindPython: pkgdb.ParsePythonMetadata,
-	KindConda:  pkgdb.ParseCondaMeta,
-	KindR:      pkgdb.ParseRDescription,
+var onePackageParsers = map[FileKind]func(io.Reader, string) (pkgdb.Package, error){
+	FilePython: pkgdb.ParsePythonMetadata,
+	FileConda:  pkgdb.ParseCondaMeta,
+	FileR:      pkgdb.ParseRDescription,
 }
 
-func parseOne(kind Kind, p string, r io.Reader) ([]pkgdb.Package, error) {
+func parseOne(kind FileKind, p string, r io.Reader) ([]pkgdb.Package, error) {
 	pkg, err := onePackageParsers[kind](r, p)
 	if err != nil {
 		return nil, err

@@ -1,4 +1,4 @@
-package catalog
+package state
 
 import (
 	"encoding/json"
@@ -6,20 +6,16 @@ import (
 	"sort"
 
 	bolt "go.etcd.io/bbolt"
-)
 
-// Pulled is a record and how often it was pulled.
-type Pulled struct {
-	Record *Record
-	Pulls  uint64
-}
+	"github.com/oyster-registry/oyster/catalog"
+)
 
 // MostPulled returns up to n records with the most pulls, most first.
 // Pull counts outlive deleted manifests (they are kept across reindexes),
 // so keys without a record are skipped. It reads the whole pulls bucket,
 // which holds one small entry per pulled manifest.
-func (s *Store) MostPulled(n int) ([]Pulled, error) {
-	var out []Pulled
+func (s *Store) MostPulled(n int) ([]catalog.Pulled, error) {
+	var out []catalog.Pulled
 	err := s.db.View(func(tx *bolt.Tx) error {
 		counts, err := pullCounts(tx)
 		if err != nil {
@@ -34,11 +30,11 @@ func (s *Store) MostPulled(n int) ([]Pulled, error) {
 			if raw == nil {
 				continue
 			}
-			rec := &Record{}
+			rec := &catalog.Record{}
 			if err := json.Unmarshal(raw, rec); err != nil {
 				return fmt.Errorf("corrupt record %s: %w", c.key, err)
 			}
-			out = append(out, Pulled{Record: rec, Pulls: c.n})
+			out = append(out, catalog.Pulled{Record: rec, Pulls: c.n})
 		}
 		return nil
 	})
@@ -70,4 +66,36 @@ func pullCounts(tx *bolt.Tx) ([]pullCount, error) {
 		return counts[i].key < counts[j].key
 	})
 	return counts, err
+}
+
+// AddPulls adds counted pulls to each ref's total, in one transaction
+// (pulls are counted in memory and flushed now and then, not written per
+// request).
+func (s *Store) AddPulls(counts map[catalog.Ref]uint64) error {
+	return s.db.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketPulls)
+		for ref, add := range counts {
+			var n uint64
+			if raw := b.Get(key(ref)); len(raw) > 0 {
+				fmt.Sscan(string(raw), &n)
+			}
+			if err := b.Put(key(ref), []byte(fmt.Sprint(n+add))); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// Pulls returns ref's pull count.
+func (s *Store) Pulls(ref catalog.Ref) (uint64, error) {
+	var n uint64
+	err := s.db.View(func(tx *bolt.Tx) error {
+		if raw := tx.Bucket(bucketPulls).Get(key(ref)); len(raw) > 0 {
+			_, err := fmt.Sscan(string(raw), &n)
+			return err
+		}
+		return nil
+	})
+	return n, err
 }
