@@ -36,6 +36,9 @@ type Store interface {
 	// DerivedImages are the tagged images whose layers start with all of
 	// layers and add more: what was built on an image with these layers.
 	DerivedImages(layers []Layer) ([]ImageRef, error)
+	// BuiltOn is every image, tagged or not, that DerivedImages would
+	// consider.
+	BuiltOn(layers []Layer) ([]Ref, error)
 	// Parents are the image indexes that list child among their manifests.
 	Parents(child Ref) ([]Ref, error)
 

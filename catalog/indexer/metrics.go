@@ -1,4 +1,4 @@
-package catalog
+package indexer
 
 import (
 	"github.com/prometheus/client_golang/prometheus"

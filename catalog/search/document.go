@@ -18,7 +18,7 @@ const updatedLayout = "2006-01-02T15:04:05Z"
 func document(rec *catalog.Record) map[string]interface{} {
 	d := map[string]interface{}{
 		fName: rec.Repository, fRepo: rec.Repository, fNS: namespace(rec.Repository),
-		fDigest: rec.Digest, fKind: rec.Kind, fUpdated: rec.Updated.UTC().Format(updatedLayout),
+		fDigest: rec.Digest.String(), fKind: rec.Kind, fUpdated: rec.Updated.UTC().Format(updatedLayout),
 		fSize: strconv.FormatInt(rec.Size, 10),
 	}
 	set(d, fTitle, rec.OCI.Title)
@@ -197,8 +197,9 @@ func licenses(expr string) []string {
 // catalog and for the org.opencontainers.image.base.* annotations.
 func baseForms(rec *catalog.Record) []string {
 	var forms []string
-	for _, b := range rec.Base {
-		forms = append(forms, b.Repository, b.Digest, b.Repository+"@"+b.Digest)
+	for _, b := range rec.BaseImages {
+		ref := catalog.Ref{Repo: b.Repository, Digest: b.Digest}
+		forms = append(forms, b.Repository, b.Digest.String(), ref.String())
 		if b.Tag != "" {
 			forms = append(forms, b.Repository+":"+b.Tag)
 		}

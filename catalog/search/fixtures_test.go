@@ -5,6 +5,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/opencontainers/go-digest"
+
 	"github.com/oyster-registry/oyster/catalog"
 	"github.com/oyster-registry/oyster/catalog/pkgdb"
 )
@@ -52,11 +54,11 @@ var (
 
 func fixtures() []*catalog.Record {
 	r := func(id, repo, kind, updated string, tags ...string) *catalog.Record {
-		return &catalog.Record{Repository: repo, Digest: "sha256:" + id, Kind: kind, Tags: tags, Updated: day(updated), Size: int64(len(id)) << 20}
+		return &catalog.Record{Repository: repo, Digest: digest.Digest("sha256:" + id), Kind: kind, Tags: tags, Updated: day(updated), Size: int64(len(id)) << 20}
 	}
 	np126 := r("np126", "sci/numpy-stack", catalog.KindImage, "2024-03-01", "latest", "2024.01")
 	np126.OCI = catalog.OCIInfo{Title: "NumPy stack", Description: "Scientific Python with NumPy, SciPy and pandas for data analysis", Licenses: "MIT"}
-	np126.Platforms, np126.OS, np126.Base = amd64, debian12, debBase
+	np126.Platforms, np126.OS, np126.BaseImages = amd64, debian12, debBase
 	np126.Labels = map[string]string{"org.example.team": "chem", "org.example.note": "two words"}
 	np126.Runtimes = map[string]string{"python": "3.11.7"}
 	np126.Packages = join(pkgs("python", "numpy 1.26.4", "scipy 1.11.4", "pandas 2.1.4"),
@@ -64,7 +66,7 @@ func fixtures() []*catalog.Record {
 
 	np124 := r("np124", "sci/numpy-stack", catalog.KindImage, "2023-06-01", "2023.06")
 	np124.OCI = catalog.OCIInfo{Title: "NumPy stack", Licenses: "MIT"}
-	np124.Platforms, np124.OS, np124.Base = amd64, debian12, debBase
+	np124.Platforms, np124.OS, np124.BaseImages = amd64, debian12, debBase
 	np124.Labels = map[string]string{"org.example.team": "physics"}
 	np124.Runtimes = map[string]string{"python": "3.10.13"}
 	np124.Packages = join(pkgs("python", "numpy 1.24.0", "scipy 1.10.1"), pkgs("deb", "openssl 3.0.11-1~deb12u1"))
@@ -83,7 +85,7 @@ func fixtures() []*catalog.Record {
 	pmg12 := r("pmg12", "materials/pymatgen-cuda", catalog.KindImage, "2024-04-01", "2024.2.8-cuda12")
 	pmg12.OCI = catalog.OCIInfo{Title: "pymatgen on CUDA", Description: "Materials analysis with pymatgen, GPU accelerated", Licenses: "MIT OR Apache-2.0", BaseName: "docker.io/library/ubuntu:22.04"}
 	pmg12.Platforms, pmg12.OS, pmg12.CUDA = amd64, ubuntu22, "12.2.2"
-	pmg12.Base = []catalog.ImageRef{{Repository: "library/ubuntu", Digest: "sha256:u2204", Tag: "22.04", Via: "annotation"}}
+	pmg12.BaseImages = []catalog.ImageRef{{Repository: "library/ubuntu", Digest: "sha256:u2204", Tag: "22.04", Via: "annotation"}}
 	pmg12.Runtimes = map[string]string{"python": "3.11.9"}
 	pmg12.Packages = pkgs("python", "pymatgen 2024.2.8", "numpy 1.26.4", "scipy 1.11.4")
 

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/opencontainers/go-digest"
+
 	"github.com/oyster-registry/oyster/catalog"
 	"github.com/oyster-registry/oyster/catalog/pkgdb"
 )
@@ -195,7 +197,7 @@ func (g generator) record(i int) *catalog.Record {
 	rr := rand.New(rand.NewPCG(g.seed, uint64(repoN)))
 	r := rand.New(rand.NewPCG(g.seed^0x9e3779b97f4a7c15, uint64(i)))
 	rec := &catalog.Record{
-		Digest:  fmt.Sprintf("sha256:%016x%016x", r.Uint64(), r.Uint64()),
+		Digest:  digest.Digest(fmt.Sprintf("sha256:%016x%016x", r.Uint64(), r.Uint64())),
 		Kind:    []string{catalog.KindImage, catalog.KindIndex, catalog.KindSIF, catalog.KindArtifact}[pick(r, func(i int) int { return []int{72, 18, 8, 2}[i] }, 4)],
 		Updated: epoch.Add(time.Duration(r.Int64N(int64(3.5 * 365 * 24 * time.Hour)))).Truncate(time.Second),
 		Size:    int64(200<<20) + r.Int64N(12<<30),
@@ -228,7 +230,7 @@ func (g generator) record(i int) *catalog.Record {
 func (g generator) system(rec *catalog.Record, r *rand.Rand, d int) {
 	dist := distros[d]
 	rec.OS = dist.os
-	rec.Base = []catalog.ImageRef{{Repository: "library/" + dist.os.ID, Digest: fmt.Sprintf("sha256:base%d", d), Tag: dist.os.VersionID, Via: "layers"}}
+	rec.BaseImages = []catalog.ImageRef{{Repository: "library/" + dist.os.ID, Digest: digest.Digest(fmt.Sprintf("sha256:base%d", d)), Tag: dist.os.VersionID, Via: "layers"}}
 	names := append([]string{}, corePkgs...)
 	for len(names) < g.sysPkgs {
 		names = append(names, sysPool[int(float64(len(sysPool))*r.Float64()*r.Float64())])

@@ -99,11 +99,11 @@ func (ix *Index) Close() error {
 	return ix.bi.Close()
 }
 
-// Put indexes rec, replacing what was indexed under rec.Key().
+// Put indexes rec, replacing what was indexed under rec.Ref().
 func (ix *Index) Put(rec *catalog.Record) error {
 	ix.mu.RLock()
 	defer ix.mu.RUnlock()
-	return ix.bi.Index(rec.Key(), document(rec))
+	return ix.bi.Index(rec.Ref().String(), document(rec))
 }
 
 // PutBatch indexes many records in one bleve batch, which is much cheaper
@@ -113,19 +113,19 @@ func (ix *Index) PutBatch(recs []*catalog.Record) error {
 	defer ix.mu.RUnlock()
 	b := ix.bi.NewBatch()
 	for _, rec := range recs {
-		if err := b.Index(rec.Key(), document(rec)); err != nil {
-			return fmt.Errorf("search: %s: %w", rec.Key(), err)
+		if err := b.Index(rec.Ref().String(), document(rec)); err != nil {
+			return fmt.Errorf("search: %s: %w", rec.Ref(), err)
 		}
 	}
 	return ix.bi.Batch(b)
 }
 
-// Delete removes the record indexed under key (repository@digest); a key
-// that is not indexed is not an error.
-func (ix *Index) Delete(key string) error {
+// Delete removes the record of ref; one that is not indexed is not an
+// error.
+func (ix *Index) Delete(ref catalog.Ref) error {
 	ix.mu.RLock()
 	defer ix.mu.RUnlock()
-	return ix.bi.Delete(key)
+	return ix.bi.Delete(ref.String())
 }
 
 // Reset drops every document, for a full reindex. Searches wait for it.

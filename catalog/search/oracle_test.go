@@ -121,7 +121,7 @@ func TestSearchMatchesScan(t *testing.T) {
 		var want []string
 		for _, rec := range recs {
 			if c.want(rec) {
-				want = append(want, strings.TrimPrefix(rec.Digest, "sha256:"))
+				want = append(want, rec.Digest.Encoded())
 			}
 		}
 		if len(want) == 0 {
@@ -229,7 +229,7 @@ func TestChurnMatchesScan(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer ix.Close()
-	live := map[string]*catalog.Record{}
+	live := map[catalog.Ref]*catalog.Record{}
 	check := func(stage string) {
 		t.Helper()
 		for _, c := range []struct {
@@ -243,7 +243,7 @@ func TestChurnMatchesScan(t *testing.T) {
 			var want []string
 			for _, rec := range live {
 				if c.want(rec) {
-					want = append(want, strings.TrimPrefix(rec.Digest, "sha256:"))
+					want = append(want, rec.Digest.Encoded())
 				}
 			}
 			if got := searchAll(t, ix, c.q); !reflect.DeepEqual(got, sorted(want...)) {
@@ -255,7 +255,7 @@ func TestChurnMatchesScan(t *testing.T) {
 		if err := ix.Put(rec); err != nil {
 			t.Fatal(err)
 		}
-		live[rec.Key()] = rec
+		live[rec.Ref()] = rec
 		if i%60 == 59 {
 			check("after put " + strconv.Itoa(i))
 		}
@@ -268,10 +268,10 @@ func TestChurnMatchesScan(t *testing.T) {
 				t.Fatal(err)
 			}
 		case 1:
-			if err := ix.Delete(rec.Key()); err != nil {
+			if err := ix.Delete(rec.Ref()); err != nil {
 				t.Fatal(err)
 			}
-			delete(live, rec.Key())
+			delete(live, rec.Ref())
 		}
 	}
 	check("after retag and delete")

@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/oyster-registry/oyster/catalog"
 )
 
 // search runs q over ix and returns the ids of every hit, sorted.
@@ -340,10 +342,10 @@ func TestPutDeleteReset(t *testing.T) {
 		t.Errorf("tag:2.0 after retag: %v", got)
 	}
 
-	if err := ix.Delete(recs[4].Key()); err != nil {
+	if err := ix.Delete(recs[4].Ref()); err != nil {
 		t.Fatal(err)
 	}
-	if err := ix.Delete("no/such@sha256:0"); err != nil {
+	if err := ix.Delete(catalog.Ref{Repo: "no/such", Digest: "sha256:0"}); err != nil {
 		t.Errorf("deleting a missing key: %v", err)
 	}
 	assertCount(t, ix, len(recs)-1)

@@ -334,6 +334,16 @@ func (s *Store) BaseImages(layers []catalog.Layer) ([]catalog.ImageRef, error) {
 // DerivedImages returns the tagged images whose layers start with all of
 // layers and add more: the images built on this one.
 func (s *Store) DerivedImages(layers []catalog.Layer) ([]catalog.ImageRef, error) {
+	refs, err := s.BuiltOn(layers)
+	if err != nil {
+		return nil, err
+	}
+	return s.taggedImages(refs)
+}
+
+// BuiltOn returns every image whose layers start with all of layers and
+// add more.
+func (s *Store) BuiltOn(layers []catalog.Layer) ([]catalog.Ref, error) {
 	if len(layers) == 0 {
 		return nil, nil
 	}
@@ -352,10 +362,7 @@ func (s *Store) DerivedImages(layers []catalog.Layer) ([]catalog.ImageRef, error
 		}
 		return err
 	})
-	if err != nil {
-		return nil, err
-	}
-	return s.taggedImages(refs)
+	return refs, err
 }
 
 func contains(refs []catalog.Ref, r catalog.Ref) bool {

@@ -210,6 +210,11 @@ func testBaseAndDerived(t *testing.T, s catalog.Store) {
 	if got, want := refStrings(derived), []string{"lab/top:x via layers"}; !sameSet(got, want) {
 		t.Errorf("derived of app: %q, want %q", got, want)
 	}
+	built, err := s.BuiltOn(app.Layers)
+	must(t, err)
+	if want := []catalog.Ref{untagged.Ref(), top.Ref()}; !sameRefs(built, want) {
+		t.Errorf("built on app: %v, want %v (untagged images too)", built, want)
+	}
 	if derived, err := s.DerivedImages(nil); err != nil || len(derived) != 0 {
 		t.Errorf("derived of no layers: %q, %v", refStrings(derived), err)
 	}
