@@ -21,10 +21,10 @@ const (
 type Record struct {
 	Repository string        `json:"repository"`
 	Digest     digest.Digest `json:"digest"`
-	MediaType  string    `json:"media_type"`
-	Kind       string    `json:"kind"`
-	Tags       []string  `json:"tags"`
-	Updated    time.Time `json:"updated"`
+	MediaType  string        `json:"media_type"`
+	Kind       string        `json:"kind"`
+	Tags       []string      `json:"tags"`
+	Updated    time.Time     `json:"updated"`
 	// Created is the image's own creation time (config or annotation).
 	Created         time.Time `json:"created,omitempty"`
 	ArtifactType    string    `json:"artifact_type,omitempty"`

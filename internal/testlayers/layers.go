@@ -29,7 +29,9 @@ type Entry struct {
 func File(name, body string) Entry { return Entry{Name: name, Body: body, Type: tar.TypeReg} }
 
 // Symlink is a symbolic link to target.
-func Symlink(name, target string) Entry { return Entry{Name: name, Link: target, Type: tar.TypeSymlink} }
+func Symlink(name, target string) Entry {
+	return Entry{Name: name, Link: target, Type: tar.TypeSymlink}
+}
 
 // Hardlink is a hard link to an earlier entry.
 func Hardlink(name, target string) Entry { return Entry{Name: name, Link: target, Type: tar.TypeLink} }
