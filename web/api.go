@@ -20,7 +20,7 @@ import (
 
 // API serves the catalog's JSON API.
 type API struct {
-	Store  *catalog.Store
+	Store  catalog.Store
 	Search *search.Index
 	Log    *slog.Logger
 }
@@ -57,7 +57,7 @@ func (a *API) repository(name string) (*api.RepositoryDetail, error) {
 			d.Untagged++
 		}
 		for _, t := range rec.Tags {
-			d.Tags = append(d.Tags, api.TagInfo{Tag: t, Digest: digest.Digest(rec.Digest), Kind: rec.Kind, Platforms: rec.Platforms, Size: rec.Size, Updated: rec.Updated})
+			d.Tags = append(d.Tags, api.TagInfo{Tag: t, Digest: rec.Digest, Kind: rec.Kind, Platforms: rec.Platforms, Size: rec.Size, Updated: rec.Updated})
 		}
 		return nil
 	})
@@ -90,26 +90,22 @@ func (a *API) repositoryDetail(w http.ResponseWriter, r *http.Request) error {
 	return respond(w, d)
 }
 
-// image resolves "name@digest" or "name:tag" to its record.
+// image resolves "name@digest" or "name:tag" (through the store's tag
+// index) to its record.
 func (a *API) image(ref string) (*catalog.Record, error) {
-	if name, digest, ok := strings.Cut(ref, "@"); ok {
-		return a.Store.Record(name + "@" + digest)
+	if name, d, ok := strings.Cut(ref, "@"); ok {
+		return a.Store.Record(catalog.Ref{Repo: name, Digest: digest.Digest(d)})
 	}
 	i := strings.LastIndex(ref, ":")
 	if i < 0 || strings.Contains(ref[i:], "/") {
 		return nil, nil
 	}
 	name, tag := ref[:i], ref[i+1:]
-	var found *catalog.Record
-	err := a.Store.Records(name, func(rec *catalog.Record) error {
-		for _, t := range rec.Tags {
-			if t == tag {
-				found = rec
-			}
-		}
-		return nil
-	})
-	return found, err
+	d, err := a.Store.Tag(name, tag)
+	if err != nil || d == "" {
+		return nil, err
+	}
+	return a.Store.Record(catalog.Ref{Repo: name, Digest: d})
 }
 
 // lookup is the record of ref, or NOT_FOUND.
@@ -124,15 +120,12 @@ func (a *API) lookup(ref string) (*catalog.Record, error) {
 // detail is rec with what is computed on reading it, the images built on
 // it, and its pull count. The JSON API and the image page share it.
 func (a *API) detail(rec *catalog.Record) (*catalog.Record, uint64, error) {
-	keys, err := a.Store.DerivedByLayers(rec.Layers)
-	if err != nil {
-		return nil, 0, err
-	}
 	out := *rec
-	if out.Derived, err = a.Store.TaggedRefs(keys, "layers"); err != nil {
+	var err error
+	if out.DerivedImages, err = a.Store.DerivedImages(rec.Layers); err != nil {
 		return nil, 0, err
 	}
-	pulls, _ := a.Store.Pulls(rec.Key()) // a count is not worth failing the page for
+	pulls, _ := a.Store.Pulls(rec.Ref()) // a count is not worth failing the page for
 	return &out, pulls, nil
 }
 
@@ -168,6 +161,6 @@ func (a *API) packages(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	return respond(w, api.PackageList{
-		Image: rec.Key(), Total: len(matched), Page: p.number, PerPage: p.size, Packages: packagesJSON(window(matched, p)),
+		Image: rec.Ref().String(), Total: len(matched), Page: p.number, PerPage: p.size, Packages: packagesJSON(window(matched, p)),
 	})
 }

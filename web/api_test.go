@@ -4,8 +4,9 @@ import (
 	"encoding/json"
 	"net/http"
 
-	"github.com/oyster-registry/oyster/api"
 	"testing"
+
+	"github.com/oyster-registry/oyster/api"
 )
 
 // getJSON fetches path from the site and decodes the JSON answer into v.

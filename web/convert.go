@@ -15,21 +15,21 @@ import (
 
 func imageJSON(rec *catalog.Record, pulls uint64) api.Image {
 	return api.Image{
-		Repository: rec.Repository, Digest: digest.Digest(rec.Digest), MediaType: rec.MediaType, Kind: rec.Kind,
+		Repository: rec.Repository, Digest: rec.Digest, MediaType: rec.MediaType, Kind: rec.Kind,
 		Tags: rec.Tags, Updated: rec.Updated, Created: rec.Created,
-		ArtifactType: rec.ArtifactType, ConfigMediaType: rec.ConfigMediaType, Subject: digest.Digest(rec.Subject),
+		ArtifactType: rec.ArtifactType, ConfigMediaType: rec.ConfigMediaType, Subject: rec.Subject,
 		Platforms: rec.Platforms, Size: rec.Size, UncompressedSize: rec.UncompressedSize,
 		OCI: api.OCIInfo(rec.OCI), Labels: rec.Labels, Annotations: rec.Annotations, Config: api.ImageConfig(rec.Config),
 		Layers: convertAll(rec.Layers, func(l catalog.Layer) api.Layer {
-			return api.Layer{Digest: digest.Digest(l.Digest), MediaType: l.MediaType, Size: l.Size, CreatedBy: l.CreatedBy}
+			return api.Layer{Digest: l.Digest, MediaType: l.MediaType, Size: l.Size, CreatedBy: l.CreatedBy}
 		}),
 		Children: convertAll(rec.Children, func(c catalog.Child) api.Child {
-			return api.Child{Digest: digest.Digest(c.Digest), MediaType: c.MediaType, Platform: c.Platform, Size: c.Size}
+			return api.Child{Digest: c.Digest, MediaType: c.MediaType, Platform: c.Platform, Size: c.Size}
 		}),
 		OS: api.OSRelease(rec.OS), Packages: packagesJSON(rec.Packages), Runtimes: rec.Runtimes, CUDA: rec.CUDA,
-		Base: imageRefsJSON(rec.Base), Derived: imageRefsJSON(rec.Derived),
+		Base: imageRefsJSON(rec.BaseImages), Derived: imageRefsJSON(rec.DerivedImages),
 		Referrers: convertAll(rec.Referrers, func(r catalog.Referrer) api.Referrer {
-			return api.Referrer{Digest: digest.Digest(r.Digest), ArtifactType: r.ArtifactType, MediaType: r.MediaType}
+			return api.Referrer{Digest: r.Digest, ArtifactType: r.ArtifactType, MediaType: r.MediaType}
 		}),
 		SIF: (*api.SIFInfo)(rec.SIF), IndexErrors: rec.IndexErrors, Pulls: pulls,
 	}
@@ -41,7 +41,7 @@ func packagesJSON(pkgs []catalog.Package) []api.Package {
 
 func imageRefsJSON(refs []catalog.ImageRef) []api.ImageRef {
 	return convertAll(refs, func(r catalog.ImageRef) api.ImageRef {
-		return api.ImageRef{Repository: r.Repository, Digest: digest.Digest(r.Digest), Tag: r.Tag, Via: r.Via}
+		return api.ImageRef{Repository: r.Repository, Digest: r.Digest, Tag: r.Tag, Via: r.Via}
 	})
 }
 

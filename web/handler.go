@@ -13,7 +13,7 @@ import (
 
 // Options are what the web surface needs from the rest of the process.
 type Options struct {
-	Store  *catalog.Store
+	Store  catalog.Store
 	Search *search.Index
 	Log    *slog.Logger
 	// HubQuery selects the images JupyterHub is offered (config hub.query).

@@ -51,12 +51,12 @@ func newRecordText(rec *catalog.Record) *recordText {
 // a hub cannot start a SIF file or an artifact.
 func hubChoices(recs []*catalog.Record, host string) []hubChoice {
 	entries := make([]hubEntry, 0, 2*len(recs))
-	seen := make(map[string]bool, len(recs))
+	seen := make(map[catalog.Ref]bool, len(recs))
 	for _, rec := range recs {
-		if (rec.Kind != catalog.KindImage && rec.Kind != catalog.KindIndex) || seen[rec.Key()] {
+		if (rec.Kind != catalog.KindImage && rec.Kind != catalog.KindIndex) || seen[rec.Ref()] {
 			continue
 		}
-		seen[rec.Key()] = true
+		seen[rec.Ref()] = true
 		text := newRecordText(rec)
 		for _, tag := range rec.Tags {
 			name := text.title
@@ -75,7 +75,7 @@ func hubChoices(recs []*catalog.Record, host string) []hubChoice {
 			Name:        names[i],
 			Description: e.describe(),
 			Slug:        unique(slugFor(e.rec.Repository, e.tag), slugs, "-"),
-			Image:       host + "/" + e.rec.Repository + "@" + e.rec.Digest,
+			Image:       host + "/" + e.rec.Ref().String(),
 		}
 	}
 	return out

@@ -3,8 +3,6 @@ package web
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -13,16 +11,20 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os/exec"
-	"path/filepath"
+	"reflect"
 	"regexp"
 	"slices"
+	"sort"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/opencontainers/go-digest"
+
 	"github.com/oyster-registry/oyster/api"
 	"github.com/oyster-registry/oyster/catalog"
+	"github.com/oyster-registry/oyster/catalog/catalogtest"
 	"github.com/oyster-registry/oyster/catalog/search"
 )
 
@@ -40,14 +42,9 @@ func (m *memHubCatalog) HubImages(_ context.Context, q string) ([]*catalog.Recor
 	return m.recs, m.err
 }
 
-func digestOf(s string) string {
-	sum := sha256.Sum256([]byte(s))
-	return "sha256:" + hex.EncodeToString(sum[:])
-}
-
 func hubRecord(repo, title string, updated time.Time, tags ...string) *catalog.Record {
 	return &catalog.Record{
-		Repository: repo, Digest: digestOf(repo + title + updated.String()), Kind: catalog.KindImage,
+		Repository: repo, Digest: digest.FromString(repo + title + updated.String()), Kind: catalog.KindImage,
 		Tags: tags, Updated: updated, Size: 1_234_567_890, OCI: catalog.OCIInfo{Title: title},
 		Runtimes: map[string]string{"python": "3.11.7"}, CUDA: "12.2",
 		Packages: []catalog.Package{
@@ -239,11 +236,11 @@ func TestHubProfilesPinByDigest(t *testing.T) {
 		}
 	}
 	want := map[string]string{
-		"lab/scipy:latest":  "registry.example:5000/lab/scipy@" + recs[0].Digest,
-		"lab/scipy:2026.03": "registry.example:5000/lab/scipy@" + recs[0].Digest,
-		"lab/scipy:2026.02": "registry.example:5000/lab/scipy@" + recs[1].Digest,
-		"tools/python:3.11": "registry.example:5000/tools/python@" + recs[2].Digest,
-		"lab/multi:v2":      "registry.example:5000/lab/multi@" + recs[6].Digest,
+		"lab/scipy:latest":  "registry.example:5000/lab/scipy@" + recs[0].Digest.String(),
+		"lab/scipy:2026.03": "registry.example:5000/lab/scipy@" + recs[0].Digest.String(),
+		"lab/scipy:2026.02": "registry.example:5000/lab/scipy@" + recs[1].Digest.String(),
+		"tools/python:3.11": "registry.example:5000/tools/python@" + recs[2].Digest.String(),
+		"lab/multi:v2":      "registry.example:5000/lab/multi@" + recs[6].Digest.String(),
 	}
 	for tag, img := range want {
 		if byDesc[tag] != img {
@@ -311,7 +308,7 @@ func TestHubImagesForDockerSpawner(t *testing.T) {
 			t.Errorf("%s → %q is not pinned by digest", name, img)
 		}
 	}
-	if images["tools/python:3.11"] != "registry.example:5000/tools/python@"+recs[2].Digest {
+	if images["tools/python:3.11"] != "registry.example:5000/tools/python@"+recs[2].Digest.String() {
 		t.Errorf("tools/python:3.11 → %q", images["tools/python:3.11"])
 	}
 }
@@ -543,29 +540,14 @@ func BenchmarkHubProfiles(b *testing.B) {
 // registry answers it: the hub query through the search index, then each
 // record from the state store.
 func BenchmarkHubProfilesFromStore(b *testing.B) {
-	dir := b.TempDir()
-	store, err := catalog.OpenStore(filepath.Join(dir, "state.db"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer store.Close()
-	idx, err := search.Open(filepath.Join(dir, "index"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer idx.Close()
+	c := catalogtest.New(b)
 	recs := benchRecords(1000)
 	for _, rec := range recs {
 		rec.Labels = map[string]string{"org.oyster.hub": "true"}
-		if err := store.PutRecord(rec); err != nil {
-			b.Fatal(err)
-		}
 	}
-	if err := idx.PutBatch(recs); err != nil {
-		b.Fatal(err)
-	}
+	c.Put(b, recs...)
 	hub, _ := newTestHub(nil)
-	hub.Catalog = &catalogHub{api: &API{Store: store, Search: idx}, query: "label:org.oyster.hub=true"}
+	hub.Catalog = &catalogHub{api: &API{Store: c.Store, Search: c.Search}, query: "label:org.oyster.hub=true"}
 	// One request first, as a running registry has served before: it
 	// builds the search caches and fills the store's record cache.
 	if w := serveHub(b, hub, "/api/v1/hub/profiles"); w.Code != http.StatusOK {
@@ -604,4 +586,32 @@ func processCPU(b *testing.B) time.Duration {
 		b.Fatal(err)
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// While a moved tag is still listed by the record it left (its tags are
+// refreshed after the push that moved it), the hub offers the tag once,
+// with the image the store's tag index resolves it to.
+func TestHubOffersAMovedTagOnce(t *testing.T) {
+	c := catalogtest.New(t)
+	old := hubRecord("lab/app", "App", time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC), "latest", "1")
+	cur := hubRecord("lab/app", "App", time.Date(2024, 2, 1, 0, 0, 0, 0, time.UTC), "latest")
+	for _, rec := range []*catalog.Record{old, cur} {
+		rec.Labels = map[string]string{"org.oyster.hub": "true"}
+	}
+	c.Put(t, old, cur) // cur takes latest
+	hub := &catalogHub{api: &API{Store: c.Store, Search: c.Search}, query: "label:org.oyster.hub=true"}
+	recs, err := hub.HubImages(context.Background(), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, ch := range hubChoices(recs, "registry.example") {
+		tag, _, _ := strings.Cut(strings.TrimPrefix(ch.Slug, "lab-app-"), "-") // slugs end in a hash
+		got = append(got, tag+" "+ch.Image)
+	}
+	sort.Strings(got)
+	want := []string{"1 registry.example/" + old.Ref().String(), "latest registry.example/" + cur.Ref().String()}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("choices %q, want %q", got, want)
+	}
 }

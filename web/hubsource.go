@@ -4,6 +4,8 @@ import (
 	"context"
 	"strings"
 
+	"github.com/opencontainers/go-digest"
+
 	"github.com/oyster-registry/oyster/catalog"
 	"github.com/oyster-registry/oyster/catalog/search"
 )
@@ -13,7 +15,9 @@ import (
 const maxHubImages = 2000
 
 // catalogHub finds hub images with the catalog's search and reads their
-// full records from the store.
+// full records from the store, keeping the tags the store's tag index
+// resolves to them: a tag that has just moved is offered once, with the
+// image it points at now.
 type catalogHub struct {
 	api   *API
 	query string // the configured hub query
@@ -29,7 +33,7 @@ func (c *catalogHub) HubImages(ctx context.Context, q string) ([]*catalog.Record
 			return nil, err
 		}
 		for _, h := range resp.Results {
-			rec, err := c.api.Store.Record(h.Repository + "@" + h.Digest)
+			rec, err := c.record(catalog.Ref{Repo: h.Repository, Digest: digest.Digest(h.Digest)})
 			if err != nil {
 				return nil, err
 			}
@@ -42,4 +46,24 @@ func (c *catalogHub) HubImages(ctx context.Context, q string) ([]*catalog.Record
 		}
 	}
 	return recs, nil
+}
+
+// record reads ref's record with only the tags that resolve to it.
+func (c *catalogHub) record(ref catalog.Ref) (*catalog.Record, error) {
+	rec, err := c.api.Store.Record(ref)
+	if err != nil || rec == nil {
+		return nil, err
+	}
+	current := make([]string, 0, len(rec.Tags))
+	for _, tag := range rec.Tags {
+		d, err := c.api.Store.Tag(ref.Repo, tag)
+		if err != nil {
+			return nil, err
+		}
+		if d == ref.Digest {
+			current = append(current, tag)
+		}
+	}
+	rec.Tags = current
+	return rec, nil
 }

@@ -8,14 +8,15 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"path/filepath"
 	"slices"
 	"testing"
 	"time"
 
+	"github.com/opencontainers/go-digest"
+
 	"github.com/oyster-registry/oyster/catalog"
+	"github.com/oyster-registry/oyster/catalog/catalogtest"
 	"github.com/oyster-registry/oyster/catalog/pkgdb"
-	"github.com/oyster-registry/oyster/catalog/search"
 )
 
 // uiBenchRecords is the catalog size the search page's goal is stated for.
@@ -70,32 +71,14 @@ func BenchmarkSearchPage(b *testing.B) {
 // (store and index, as the indexer would) and returns the web handler.
 func uiBenchSite(b *testing.B) http.Handler {
 	b.Helper()
-	dir := b.TempDir()
-	store, err := catalog.OpenStore(filepath.Join(dir, "catalog.db"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { store.Close() })
-	ix, err := search.Open(filepath.Join(dir, "index"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { ix.Close() })
+	c := catalogtest.New(b)
 	rng := rand.New(rand.NewPCG(1, 2))
-	batch := make([]*catalog.Record, 0, 500)
-	for i := range uiBenchRecords {
-		rec := uiBenchRecord(rng, i)
-		if err := store.PutRecord(rec); err != nil {
-			b.Fatal(err)
-		}
-		if batch = append(batch, rec); len(batch) == cap(batch) || i == uiBenchRecords-1 {
-			if err := ix.PutBatch(batch); err != nil {
-				b.Fatal(err)
-			}
-			batch = batch[:0]
-		}
+	recs := make([]*catalog.Record, uiBenchRecords)
+	for i := range recs {
+		recs[i] = uiBenchRecord(rng, i)
 	}
-	return New(Options{Store: store, Search: ix, Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	c.Put(b, recs...)
+	return New(Options{Store: c.Store, Search: c.Search, Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
 }
 
 var (
@@ -115,7 +98,7 @@ func uiBenchRecord(rng *rand.Rand, i int) *catalog.Record {
 	ns := uiBenchNamespaces[rng.IntN(len(uiBenchNamespaces))]
 	tool := uiBenchTools[rng.IntN(len(uiBenchTools))]
 	rec := &catalog.Record{
-		Repository: fmt.Sprintf("%s/%s-%d", ns, tool, i/4), Digest: fmt.Sprintf("sha256:%064x", i+1),
+		Repository: fmt.Sprintf("%s/%s-%d", ns, tool, i/4), Digest: digest.Digest(fmt.Sprintf("sha256:%064x", i+1)),
 		Kind: catalog.KindImage, Tags: []string{fmt.Sprintf("v%d", i%4)},
 		Updated:   time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC).Add(time.Duration(i) * time.Hour),
 		Platforms: []string{"linux/amd64"}, Size: int64(200+rng.IntN(4000)) << 20, OS: uiBenchOS[rng.IntN(len(uiBenchOS))],

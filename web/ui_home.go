@@ -93,7 +93,7 @@ func (u *ui) fillHome(r *http.Request, v *homeView) error {
 }
 
 func newPulledView(p catalog.Pulled) pulledView {
-	v := pulledView{Repository: p.Record.Repository, Title: p.Record.OCI.Title, URL: imageURL(p.Record.Repository, p.Record.Digest), Pulls: int(p.Pulls)}
+	v := pulledView{Repository: p.Record.Repository, Title: p.Record.OCI.Title, URL: imageURL(p.Record.Repository, p.Record.Digest.String()), Pulls: int(p.Pulls)}
 	if len(p.Record.Tags) > 0 {
 		v.Tag = p.Record.Tags[0]
 	}

@@ -30,7 +30,7 @@ func (u *ui) repository(w http.ResponseWriter, r *http.Request) {
 	}
 	v := repoView{frame: frame{Title: name, Page: "repository"}, Detail: d}
 	if len(d.Tags) > 0 {
-		if v.Newest, err = u.api.Store.Record(name + "@" + d.Tags[0].Digest.String()); err != nil {
+		if v.Newest, err = u.api.Store.Record(catalog.Ref{Repo: name, Digest: d.Tags[0].Digest}); err != nil {
 			u.fail(w, err)
 			return
 		}
@@ -81,8 +81,8 @@ func (u *ui) image(w http.ResponseWriter, r *http.Request) {
 		Packages: newPackageTable(rec.Packages, r.URL.Query().Get("pkg")),
 	}
 	v.Commands = pullCommands(registryHost(r.Host), plain, rec, v.Tag)
-	if v.Bases, err = u.refLinks(rec.Base); err == nil {
-		v.Derived, err = u.refLinks(rec.Derived)
+	if v.Bases, err = u.refLinks(rec.BaseImages); err == nil {
+		v.Derived, err = u.refLinks(rec.DerivedImages)
 	}
 	if err != nil {
 		u.fail(w, err)
@@ -117,7 +117,7 @@ func (u *ui) refLinks(refs []catalog.ImageRef) ([]refLink, error) {
 	for _, ref := range refs {
 		tag := ref.Tag
 		if tag == "" {
-			rec, err := u.api.Store.Record(ref.Repository + "@" + ref.Digest)
+			rec, err := u.api.Store.Record(catalog.Ref{Repo: ref.Repository, Digest: ref.Digest})
 			if err != nil {
 				return nil, err
 			}
@@ -125,11 +125,11 @@ func (u *ui) refLinks(refs []catalog.ImageRef) ([]refLink, error) {
 				tag = rec.Tags[0]
 			}
 		}
-		label := ref.Repository + "@" + shortDigest(ref.Digest)
+		label := ref.Repository + "@" + shortDigest(ref.Digest.String())
 		if tag != "" {
 			label = ref.Repository + ":" + tag
 		}
-		out = append(out, refLink{Label: label, URL: imageURL(ref.Repository, ref.Digest), Via: ref.Via})
+		out = append(out, refLink{Label: label, URL: imageURL(ref.Repository, ref.Digest.String()), Via: ref.Via})
 	}
 	return out, nil
 }
@@ -168,7 +168,7 @@ func pullCommands(host string, plain bool, rec *catalog.Record, tag string) []pu
 	name := host + "/" + rec.Repository
 	out := make([]pullCommand, 0, len(forms))
 	for _, f := range forms {
-		c := pullCommand{Tool: f.tool, Pinned: f.prefix + name + "@" + rec.Digest}
+		c := pullCommand{Tool: f.tool, Pinned: f.prefix + name + "@" + rec.Digest.String()}
 		if tag != "" {
 			c.Tagged = f.prefix + name + ":" + tag
 		}

@@ -6,55 +6,32 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/opencontainers/go-digest"
+
 	"github.com/oyster-registry/oyster/catalog"
+	"github.com/oyster-registry/oyster/catalog/catalogtest"
 	"github.com/oyster-registry/oyster/catalog/pkgdb"
-	"github.com/oyster-registry/oyster/catalog/search"
+	"github.com/oyster-registry/oyster/catalog/state"
 )
 
 // uiSite is the web surface over an in-memory catalog of hand-made records.
 type uiSite struct {
 	http.Handler
-	store *catalog.Store
+	store *state.Store
 	log   *bytes.Buffer // what the site logged
 }
 
 func newUISite(t testing.TB, recs ...*catalog.Record) *uiSite {
 	t.Helper()
-	dir := t.TempDir()
-	store, err := catalog.OpenStore(filepath.Join(dir, "catalog.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { store.Close() })
-	ix, err := search.Open(filepath.Join(dir, "index"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ix.Close() })
-	for _, rec := range recs {
-		if err := store.PutRecord(rec); err != nil {
-			t.Fatal(err)
-		}
-	}
-	var tagged []*catalog.Record
-	for _, rec := range recs {
-		if len(rec.Tags) > 0 { // the indexer keeps untagged manifests out of search
-			tagged = append(tagged, rec)
-		}
-	}
-	if len(tagged) > 0 {
-		if err := ix.PutBatch(tagged); err != nil {
-			t.Fatal(err)
-		}
-	}
+	c := catalogtest.New(t)
+	c.Put(t, recs...)
 	var logged bytes.Buffer
 	log := slog.New(slog.NewTextHandler(&logged, nil))
-	return &uiSite{Handler: New(Options{Store: store, Search: ix, Log: log}), store: store, log: &logged}
+	return &uiSite{Handler: New(Options{Store: c.Store, Search: c.Search, Log: log}), store: c.Store, log: &logged}
 }
 
 // get requests path with Host registry.example:5000 and returns the
@@ -142,8 +119,8 @@ func uiFixtures() []*catalog.Record {
 			{Name: "scipy", Version: "1.11.4", Ecosystem: "python", Source: "usr/lib/python3/dist-packages/scipy-1.11.4.dist-info/METADATA"},
 			{Name: "libc6", Version: "2.36-9+deb12u4", Ecosystem: "deb", Source: "var/lib/dpkg/status"},
 		},
-		Base:      []catalog.ImageRef{{Repository: "lab/base", Digest: baseDigest, Tag: "12", Via: "annotation"}},
-		Referrers: []catalog.Referrer{{Digest: sbomDigest, ArtifactType: "application/spdx+json", MediaType: "application/vnd.oci.image.manifest.v1+json"}},
+		BaseImages: []catalog.ImageRef{{Repository: "lab/base", Digest: baseDigest, Tag: "12", Via: "annotation"}},
+		Referrers:  []catalog.Referrer{{Digest: sbomDigest, ArtifactType: "application/spdx+json", MediaType: "application/vnd.oci.image.manifest.v1+json"}},
 	}
 	sbom := &catalog.Record{
 		Repository: "lab/sci", Digest: sbomDigest, Kind: catalog.KindArtifact, ArtifactType: "application/spdx+json",
@@ -204,7 +181,7 @@ func TestUINoInlineCode(t *testing.T) {
 
 func TestUIHome(t *testing.T) {
 	site := newUISite(t, uiFixtures()...)
-	if err := site.store.AddPulls(map[string]uint64{"tools/blast@" + sifDigest: 7, "lab/sci@" + sciDigest: 3, "gone/repo@sha256:00": 99}); err != nil {
+	if err := site.store.AddPulls(map[catalog.Ref]uint64{{Repo: "tools/blast", Digest: sifDigest}: 7, {Repo: "lab/sci", Digest: sciDigest}: 3, {Repo: "gone/repo", Digest: "sha256:00"}: 99}); err != nil {
 		t.Fatal(err)
 	}
 	body := site.page(t, "/", http.StatusOK)
@@ -282,7 +259,7 @@ func TestUISearchPages(t *testing.T) {
 	var recs []*catalog.Record
 	for i := range 45 {
 		recs = append(recs, &catalog.Record{
-			Repository: fmt.Sprintf("bulk/img%02d", i), Digest: fmt.Sprintf("sha256:%064x", i+1), Kind: catalog.KindImage,
+			Repository: fmt.Sprintf("bulk/img%02d", i), Digest: digest.Digest(fmt.Sprintf("sha256:%064x", i+1)), Kind: catalog.KindImage,
 			Tags: []string{"v1"}, Updated: time.Now().Add(-time.Duration(i) * time.Hour),
 		})
 	}
@@ -307,7 +284,7 @@ func TestUIRepository(t *testing.T) {
 
 func TestUIImage(t *testing.T) {
 	site := newUISite(t, uiFixtures()...)
-	if err := site.store.AddPulls(map[string]uint64{"lab/sci@" + sciDigest: 1234}); err != nil {
+	if err := site.store.AddPulls(map[catalog.Ref]uint64{{Repo: "lab/sci", Digest: sciDigest}: 1234}); err != nil {
 		t.Fatal(err)
 	}
 	for _, ref := range []string{"lab/sci:latest", "lab/sci@" + sciDigest} {
@@ -430,7 +407,7 @@ func TestUIEscaping(t *testing.T) {
 		Packages:    []catalog.Package{{Name: "evil" + hostile[1], Version: hostile[0], Ecosystem: "python", Source: evil}},
 		Runtimes:    map[string]string{"python": hostile[0]},
 		IndexErrors: []string{"bad layer " + evil},
-		Base:        []catalog.ImageRef{{Repository: "evil/base" + hostile[1], Digest: baseDigest, Tag: hostile[0], Via: evil}},
+		BaseImages:  []catalog.ImageRef{{Repository: "evil/base" + hostile[1], Digest: baseDigest, Tag: hostile[0], Via: evil}},
 		Referrers:   []catalog.Referrer{{Digest: sbomDigest, ArtifactType: evil, MediaType: evil}},
 		SIF:         &catalog.SIFInfo{DefFile: evil, Runscript: evil, Env: evil, Labels: map[string]string{"x": evil}, Partitions: []string{evil}},
 	}
