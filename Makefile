@@ -25,8 +25,8 @@ bench-registry: test-deps build
 	./scripts/bench.sh
 
 bench-go:
-	$(GO) test -run XXX -bench BenchmarkLayerIndexing -benchtime 3x -timeout 60m ./catalog
-	$(GO) test -run XXX -bench BenchmarkReindexCachedImage -benchtime 200x ./catalog
+	$(GO) test -run XXX -bench BenchmarkLayerIndexing -benchtime 3x -timeout 60m ./catalog/scan
+	$(GO) test -run XXX -bench BenchmarkReindexCachedImage -benchtime 200x ./catalog/indexer
 	$(GO) test -run XXX -bench BenchmarkPushToSearchable -benchtime 100x ./server
 	$(GO) test -run XXX -bench BenchmarkSearch -timeout 60m ./catalog/search
 	$(GO) test -run XXX -bench BenchmarkSearchPage ./web

@@ -17,6 +17,8 @@ import (
 	"time"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/oyster-registry/oyster/oci"
 )
 
 // EnvPrefix starts the name of every environment override.
@@ -51,7 +53,8 @@ type Catalog struct {
 	MaxLayerBytes int64 `yaml:"max_layer_bytes"`
 	// MaxFileBytes caps one file read from a layer (a package database).
 	MaxFileBytes int64 `yaml:"max_file_bytes"`
-	// Workers is how many manifests are indexed at once.
+	// Workers is how many manifests are indexed at once: a slow image holds
+	// up one worker, not the catalog.
 	Workers int `yaml:"workers"`
 }
 
@@ -112,7 +115,7 @@ func Default() Config {
 		Log:             Log{Level: "info", Format: "text"},
 		Storage:         Storage{Driver: "filesystem", Delete: true, S3: S3{Region: "us-east-1", Secure: true}},
 		ShutdownTimeout: 10 * time.Second,
-		Catalog:         Catalog{Enabled: true, MaxLayerBytes: 8 << 30, MaxFileBytes: 256 << 20, Workers: 1},
+		Catalog:         Catalog{Enabled: true, MaxLayerBytes: oci.DefaultMaxLayerBytes, MaxFileBytes: oci.DefaultMaxFileBytes, Workers: 1},
 		Hub:             Hub{Query: "label:org.oyster.hub=true"},
 	}
 }
@@ -145,6 +148,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Data == "" {
 		return errors.New("config: data must not be empty")
+	}
+	if c.Catalog.Workers < 1 {
+		return fmt.Errorf("config: catalog.workers is %d; it must be at least 1", c.Catalog.Workers)
 	}
 	switch c.Storage.Driver {
 	case "filesystem":

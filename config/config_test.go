@@ -80,6 +80,7 @@ func TestBadConfigIsRejectedClearly(t *testing.T) {
 		"s3 without bucket": {"storage:\n  driver: s3\n", nil, "storage.s3.bucket is required"},
 		"bad bool env":      {"", []string{"OYSTER_STORAGE_DELETE=perhaps"}, "OYSTER_STORAGE_DELETE"},
 		"bad level":         {"log:\n  level: loud\n", nil, "log.level"},
+		"no workers":        {"catalog:\n  workers: 0\n", nil, "catalog.workers is 0"},
 	}
 	for name, c := range cases {
 		path := filepath.Join(dir, strings.ReplaceAll(name, " ", "-")+".yml")

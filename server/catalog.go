@@ -6,16 +6,20 @@ import (
 	"net/http"
 	"path/filepath"
 
+	"github.com/opencontainers/go-digest"
+
 	"github.com/oyster-registry/oyster/catalog"
+	"github.com/oyster-registry/oyster/catalog/indexer"
 	"github.com/oyster-registry/oyster/catalog/search"
+	"github.com/oyster-registry/oyster/catalog/state"
 	"github.com/oyster-registry/oyster/oci"
 )
 
 // catalogParts are the catalog's pieces inside the registry process.
 type catalogParts struct {
-	store   *catalog.Store
+	store   *state.Store
 	search  *search.Index
-	indexer *catalog.Indexer
+	indexer *indexer.Indexer
 }
 
 // openCatalog opens the catalog's state store and search index under
@@ -25,7 +29,7 @@ func openCatalog(s *Server) (*catalogParts, error) {
 		return nil, fmt.Errorf("config: hub.query %q: %w", s.cfg.Hub.Query, err)
 	}
 	dir := filepath.Join(s.cfg.Data, "catalog")
-	store, err := catalog.OpenStore(filepath.Join(dir, "state.db"))
+	store, err := state.Open(filepath.Join(dir, "state.db"))
 	if err != nil {
 		return nil, err
 	}
@@ -34,8 +38,12 @@ func openCatalog(s *Server) (*catalogParts, error) {
 		store.Close()
 		return nil, err
 	}
-	limits := oci.Limits{MaxLayerBytes: s.cfg.Catalog.MaxLayerBytes, MaxFileBytes: s.cfg.Catalog.MaxFileBytes}
-	ix := catalog.NewIndexer(s.source, store, idx, limits, s.log.With("component", "catalog"))
+	ix := indexer.New(indexer.Options{
+		Source: s.source, Store: store, Search: idx,
+		Limits:  oci.Limits{MaxLayerBytes: s.cfg.Catalog.MaxLayerBytes, MaxFileBytes: s.cfg.Catalog.MaxFileBytes},
+		Workers: s.cfg.Catalog.Workers,
+		Log:     s.log.With("component", "catalog"),
+	})
 	return &catalogParts{store: store, search: idx, indexer: ix}, nil
 }
 
@@ -47,34 +55,15 @@ func (c *catalogParts) close() error {
 	return serr
 }
 
-// Start works the catalog's indexing queue and reconciles the catalog with
-// storage once at start-up (repairing what a crash or downtime missed).
+// Start runs the catalog: see indexer.Start for its start-up order.
 func (s *Server) Start(ctx context.Context) {
-	if s.catalog == nil {
-		return
+	if s.catalog != nil {
+		s.catalog.indexer.Start(ctx)
 	}
-	ix := s.catalog.indexer
-	go func() {
-		// The search index is brought in line with the state store before
-		// the worker starts, so no repair overwrites a newer update; events
-		// meanwhile wait in the queue.
-		if s.catalog.search.Fresh() {
-			if err := ix.RebuildSearch(); err != nil {
-				s.log.Error("rebuilding search index from the catalog store", "error", err)
-			}
-		}
-		if err := ix.RepairSearch(); err != nil {
-			s.log.Error("repairing search index from the catalog journal", "error", err)
-		}
-		go ix.Run(ctx)
-		if err := ix.Reconcile(ctx, nil); err != nil && ctx.Err() == nil {
-			s.log.Error("reconciling catalog with storage", "error", err)
-		}
-	}()
 }
 
 // Reindex rebuilds the catalog from storage, reporting progress.
-func (s *Server) Reindex(ctx context.Context, progress catalog.Progress) error {
+func (s *Server) Reindex(ctx context.Context, progress indexer.Progress) error {
 	if s.catalog == nil {
 		return fmt.Errorf("the catalog is disabled (catalog.enabled: false)")
 	}
@@ -104,7 +93,7 @@ func (s *Server) countPulls(next http.Handler) http.Handler {
 		next.ServeHTTP(rec, r)
 		if rec.code == http.StatusOK || rec.code == 0 {
 			if d := w.Header().Get("Docker-Content-Digest"); d != "" {
-				s.catalog.indexer.CountPull(p.Repo, d)
+				s.catalog.indexer.CountPull(catalog.Ref{Repo: p.Repo, Digest: digest.Digest(d)})
 			}
 		}
 	})

@@ -5,6 +5,7 @@ import (
 
 	"github.com/opencontainers/go-digest"
 
+	"github.com/oyster-registry/oyster/catalog"
 	"github.com/oyster-registry/oyster/oci"
 	"github.com/oyster-registry/oyster/referrers"
 )
@@ -64,13 +65,13 @@ func (s *Server) manifestExists(ctx context.Context, repo string, dgst digest.Di
 // walkManifests calls fn for every manifest in every repository of storage.
 func (s *Server) walkManifests(ctx context.Context, fn func(repo string, dgst digest.Digest, mediaType string, payload []byte) error) error {
 	return s.source.Repositories(ctx, func(repo string) error {
-		return s.source.Manifests(ctx, repo, func(d string) error {
-			mediaType, payload, _, err := s.source.Manifest(ctx, repo, d)
+		return s.source.Manifests(ctx, repo, func(d digest.Digest) error {
+			mediaType, payload, _, err := s.source.Manifest(ctx, catalog.Ref{Repo: repo, Digest: d})
 			if err != nil {
 				s.log.Warn("skipping unreadable manifest", "repository", repo, "digest", d, "error", err)
 				return nil
 			}
-			return fn(repo, digest.Digest(d), mediaType, payload)
+			return fn(repo, d, mediaType, payload)
 		})
 	})
 }

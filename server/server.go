@@ -78,7 +78,7 @@ func New(ctx context.Context, cfg config.Config, opts Options) (*Server, error) 
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{cfg: cfg, log: log, driver: drv, namespace: ns, referrers: refs, source: &storageSource{ns: ns, driver: drv}}
+	s := &Server{cfg: cfg, log: log, driver: drv, namespace: ns, referrers: refs, source: &storageSource{ns: ns, driver: drv, referrers: refs}}
 	if err := s.repairReferrers(ctx); err != nil {
 		s.closeStores()
 		return nil, err

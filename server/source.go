@@ -2,7 +2,9 @@ package server
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"time"
 
@@ -12,14 +14,17 @@ import (
 	"github.com/opencontainers/go-digest"
 
 	"github.com/oyster-registry/oyster/catalog"
+	"github.com/oyster-registry/oyster/referrers"
 )
 
 // storageSource is the catalog's view of registry storage, read through
 // distribution's storage code (not its HTTP API, and not its middleware, so
-// reading for the catalog fires no events).
+// reading for the catalog fires no events), and of the referrers index
+// the registry keeps beside it.
 type storageSource struct {
-	ns     distribution.Namespace
-	driver driver.StorageDriver
+	ns        distribution.Namespace
+	driver    driver.StorageDriver
+	referrers *referrers.Store
 }
 
 var _ catalog.Source = (*storageSource)(nil)
@@ -43,12 +48,12 @@ func notFound(err error) error {
 	return err
 }
 
-func (s *storageSource) Manifest(ctx context.Context, repoName, dgst string) (string, []byte, time.Time, error) {
-	d, err := digest.Parse(dgst)
-	if err != nil {
+func (s *storageSource) Manifest(ctx context.Context, ref catalog.Ref) (string, []byte, time.Time, error) {
+	d := ref.Digest
+	if d.Validate() != nil {
 		return "", nil, time.Time{}, catalog.ErrNotFound
 	}
-	repo, err := s.repo(ctx, repoName)
+	repo, err := s.repo(ctx, ref.Repo)
 	if err != nil {
 		return "", nil, time.Time{}, err
 	}
@@ -64,7 +69,7 @@ func (s *storageSource) Manifest(ctx context.Context, repoName, dgst string) (st
 	if err != nil {
 		return "", nil, time.Time{}, err
 	}
-	return mediaType, payload, s.linkTime(ctx, repoName, d), nil
+	return mediaType, payload, s.linkTime(ctx, ref.Repo, d), nil
 }
 
 // linkTime is when the repository got the manifest: the modification time
@@ -77,12 +82,12 @@ func (s *storageSource) linkTime(ctx context.Context, repo string, d digest.Dige
 	return fi.ModTime().UTC()
 }
 
-func (s *storageSource) Blob(ctx context.Context, repoName, dgst string) (io.ReadSeekCloser, int64, error) {
-	d, err := digest.Parse(dgst)
-	if err != nil {
+func (s *storageSource) Blob(ctx context.Context, ref catalog.Ref) (io.ReadSeekCloser, int64, error) {
+	d := ref.Digest
+	if d.Validate() != nil {
 		return nil, 0, catalog.ErrNotFound
 	}
-	repo, err := s.repo(ctx, repoName)
+	repo, err := s.repo(ctx, ref.Repo)
 	if err != nil {
 		return nil, 0, err
 	}
@@ -98,7 +103,7 @@ func (s *storageSource) Blob(ctx context.Context, repoName, dgst string) (io.Rea
 	return rc, desc.Size, nil
 }
 
-func (s *storageSource) Tags(ctx context.Context, repoName string) (map[string]string, error) {
+func (s *storageSource) Tags(ctx context.Context, repoName string) (map[string]digest.Digest, error) {
 	repo, err := s.repo(ctx, repoName)
 	if err != nil {
 		return nil, err
@@ -108,13 +113,13 @@ func (s *storageSource) Tags(ctx context.Context, repoName string) (map[string]s
 	if err != nil {
 		return nil, notFound(err)
 	}
-	out := make(map[string]string, len(names))
+	out := make(map[string]digest.Digest, len(names))
 	for _, t := range names {
 		desc, err := ts.Get(ctx, t)
 		if err != nil {
 			continue // deleted while we listed
 		}
-		out[t] = desc.Digest.String()
+		out[t] = desc.Digest
 	}
 	return out, nil
 }
@@ -131,7 +136,7 @@ func (s *storageSource) Repositories(ctx context.Context, fn func(string) error)
 	return err
 }
 
-func (s *storageSource) Manifests(ctx context.Context, repoName string, fn func(string) error) error {
+func (s *storageSource) Manifests(ctx context.Context, repoName string, fn func(digest.Digest) error) error {
 	repo, err := s.repo(ctx, repoName)
 	if err != nil {
 		return err
@@ -144,9 +149,43 @@ func (s *storageSource) Manifests(ctx context.Context, repoName string, fn func(
 	if !ok {
 		return errors.New("storage cannot enumerate manifests")
 	}
-	err = enum.Enumerate(ctx, func(d digest.Digest) error { return fn(d.String()) })
+	err = enum.Enumerate(ctx, fn)
 	if errors.As(err, &driver.PathNotFoundError{}) {
 		return nil
 	}
 	return err
+}
+
+// referrersPage bounds one read of the referrers index, in count and in
+// bytes: referrers may carry megabytes of annotations the catalog ignores.
+const (
+	referrersPageSize  = 100
+	referrersPageBytes = 1 << 20
+)
+
+// Referrers lists the referrers of subject from the registry's referrers
+// index, page by page, keeping of each descriptor what the catalog shows.
+func (s *storageSource) Referrers(_ context.Context, subject catalog.Ref) ([]catalog.Referrer, error) {
+	var out []catalog.Referrer
+	for last := digest.Digest(""); ; {
+		page, err := s.referrers.ListRaw(subject.Repo, subject.Digest, "", last, referrersPageSize, referrersPageBytes)
+		if err != nil {
+			return out, err
+		}
+		for _, raw := range page.Descriptors {
+			var d struct {
+				MediaType    string        `json:"mediaType"`
+				Digest       digest.Digest `json:"digest"`
+				ArtifactType string        `json:"artifactType"`
+			}
+			if err := json.Unmarshal(raw, &d); err != nil {
+				return out, fmt.Errorf("referrers of %s: %w", subject, err)
+			}
+			out = append(out, catalog.Referrer{Digest: d.Digest, ArtifactType: d.ArtifactType, MediaType: d.MediaType})
+		}
+		if page.Next == "" {
+			return out, nil
+		}
+		last = page.Next
+	}
 }
