@@ -2,12 +2,13 @@ package e2e
 
 import (
 	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
-	"github.com/sylabs/sif/v2/pkg/sif"
+	sylabs "github.com/sylabs/sif/v2/pkg/sif"
+
+	"github.com/oyster-registry/oyster/internal/testlayers"
 )
 
 // writeSystemSIF builds a SIF the way `apptainer pull docker://` does: a
@@ -15,42 +16,21 @@ import (
 // mksquashfs from a root holding genuine package databases.
 func writeSystemSIF(t *testing.T, path string) {
 	t.Helper()
-	mksquashfs := requireTool(t, "mksquashfs")
 	root := t.TempDir()
-	files := map[string]string{
+	mpi4py := testlayers.DistInfo("mpi4py", "3.1.5")
+	testlayers.WriteTree(t, root, map[string]string{
 		"etc/os-release":                       "ID=ubuntu\nVERSION_ID=\"22.04\"\nPRETTY_NAME=\"Ubuntu 22.04.4 LTS\"\n",
-		"var/lib/dpkg/status":                  dpkgStatus("libc6=2.35-0ubuntu3.6", "libopenmpi3=4.1.2-2ubuntu1").body,
+		"var/lib/dpkg/status":                  testlayers.DpkgStatus("libc6=2.35-0ubuntu3.6", "libopenmpi3=4.1.2-2ubuntu1"),
 		".singularity.d/runscript":             "#!/bin/sh\nexec lammps \"$@\"\n",
 		".singularity.d/labels.json":           `{"org.opencontainers.image.title":"LAMMPS for HPC"}`,
 		".singularity.d/env/90-environment.sh": "export OMP_NUM_THREADS=1\n",
-		distInfo("mpi4py", "3.1.5").name:       distInfo("mpi4py", "3.1.5").body,
-	}
-	for name, body := range files {
-		p := filepath.Join(root, name)
-		os.MkdirAll(filepath.Dir(p), 0o755)
-		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	squash := filepath.Join(t.TempDir(), "root.squashfs")
-	if out, err := exec.Command(mksquashfs, root, squash, "-noappend", "-all-root", "-quiet").CombinedOutput(); err != nil {
-		t.Fatalf("mksquashfs: %v\n%s", err, out)
-	}
-	sq, err := os.Open(squash)
-	if err != nil {
+		mpi4py.Name:                            mpi4py.Body,
+	})
+	file := testlayers.SIF(t, time.Now(), testlayers.DefFile("bootstrap: docker\nfrom: lammps/lammps:stable\n"),
+		testlayers.Partition(sylabs.FsSquash, testlayers.Mksquashfs(t, root)))
+	if err := os.WriteFile(path, file, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	defer sq.Close()
-	def, _ := sif.NewDescriptorInput(sif.DataDeffile, strings.NewReader("bootstrap: docker\nfrom: lammps/lammps:stable\n"))
-	part, err := sif.NewDescriptorInput(sif.DataPartition, sq, sif.OptPartitionMetadata(sif.FsSquash, sif.PartPrimSys, "amd64"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	f, err := sif.CreateContainerAtPath(path, sif.OptCreateWithDescriptors(def, part))
-	if err != nil {
-		t.Fatal(err)
-	}
-	f.UnloadContainer()
 }
 
 // TestCatalogSIFAndSBOM pushes a SIF as apptainer does and attaches an SBOM

@@ -2,10 +2,10 @@ package e2e
 
 import (
 	"archive/tar"
-	"bytes"
 	"compress/gzip"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"os"
@@ -14,61 +14,26 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/oyster-registry/oyster/internal/testlayers"
 )
 
-// layerFile is one entry of a test layer; a name starting with "wh:" is
-// written as the whiteout of the rest of the name.
-type layerFile struct{ name, body string }
-
-// writeLayer writes an uncompressed tar layer of files into dir.
-func writeLayer(t *testing.T, dir, name string, files ...layerFile) string {
+// writeLayer writes an uncompressed tar layer of entries into dir.
+func writeLayer(t *testing.T, dir, name string, entries ...testlayers.Entry) string {
 	t.Helper()
-	var buf bytes.Buffer
-	tw := tar.NewWriter(&buf)
-	for _, f := range files {
-		path := f.name
-		if rest, ok := strings.CutPrefix(path, "wh:"); ok {
-			path = filepath.Join(filepath.Dir(rest), ".wh."+filepath.Base(rest))
-		}
-		hdr := &tar.Header{Name: path, Mode: 0o644, Size: int64(len(f.body)), Typeflag: tar.TypeReg, ModTime: time.Unix(1700000000, 0)}
-		if err := tw.WriteHeader(hdr); err != nil {
-			t.Fatal(err)
-		}
-		tw.Write([]byte(f.body))
-	}
-	tw.Close()
 	p := filepath.Join(dir, name+".tar")
-	if err := os.WriteFile(p, buf.Bytes(), 0o644); err != nil {
+	if err := os.WriteFile(p, testlayers.Tar(t, entries...), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	return p
 }
 
-func dpkgStatus(pkgs ...string) layerFile {
-	var b strings.Builder
-	for _, p := range pkgs {
-		name, version, _ := strings.Cut(p, "=")
-		fmt.Fprintf(&b, "Package: %s\nStatus: install ok installed\nPriority: optional\nArchitecture: amd64\nVersion: %s\nDescription: %s for tests\n multi-line description\n .\n second paragraph\n\n", name, version, name)
-	}
-	return layerFile{"var/lib/dpkg/status", b.String()}
+// dpkgStatus is var/lib/dpkg/status listing pkgs ("name=version").
+func dpkgStatus(pkgs ...string) testlayers.Entry {
+	return testlayers.File("var/lib/dpkg/status", testlayers.DpkgStatus(pkgs...))
 }
 
-func distInfo(name, version string) layerFile {
-	return layerFile{fmt.Sprintf("usr/lib/python3/dist-packages/%s-%s.dist-info/METADATA", name, version),
-		fmt.Sprintf("Metadata-Version: 2.1\nName: %s\nVersion: %s\nSummary: test package\n\nLong description.\n", name, version)}
-}
-
-func condaMeta(name, version string) layerFile {
-	return layerFile{fmt.Sprintf("opt/conda/conda-meta/%s-%s-h12345_0.json", name, version),
-		fmt.Sprintf(`{"name":%q,"version":%q,"build":"h12345_0","channel":"https://conda.anaconda.org/conda-forge"}`, name, version)}
-}
-
-func rDescription(name, version string) layerFile {
-	return layerFile{fmt.Sprintf("usr/local/lib/R/site-library/%s/DESCRIPTION", name),
-		fmt.Sprintf("Package: %s\nVersion: %s\nTitle: Test\nDepends: R (>= 4.0)\n", name, version)}
-}
-
-var debianRelease = layerFile{"etc/os-release", "PRETTY_NAME=\"Debian GNU/Linux 12 (bookworm)\"\nNAME=\"Debian GNU/Linux\"\nVERSION_ID=\"12\"\nID=debian\n"}
+var debianRelease = testlayers.File("etc/os-release", testlayers.DebianOSRelease)
 
 // pushLayers pushes an image made of the given layer files (on base, when
 // not empty) with labels, and returns its digest.
@@ -163,13 +128,13 @@ func TestCatalogSearch(t *testing.T) {
 	h, dir := reg.Host, t.TempDir()
 
 	base := writeLayer(t, dir, "base", debianRelease, dpkgStatus("libc6=2.36-9+deb12u4", "python3.11=3.11.2-6", "openssl=3.0.11-1~deb12u2"))
-	sci := writeLayer(t, dir, "sci", distInfo("numpy", "1.26.4"), distInfo("scipy", "1.11.4"))
-	old := writeLayer(t, dir, "old", distInfo("numpy", "1.24.0"))
-	rc := writeLayer(t, dir, "rc", distInfo("numpy", "1.26.0rc1"))
-	noScipy := writeLayer(t, dir, "noscipy", layerFile{"wh:usr/lib/python3/dist-packages/scipy-1.11.4.dist-info", ""})
-	conda := writeLayer(t, dir, "conda", condaMeta("python", "3.12.1"), condaMeta("pymatgen", "2024.2.8"), condaMeta("numpy", "2.0.1"))
+	sci := writeLayer(t, dir, "sci", testlayers.DistInfo("numpy", "1.26.4"), testlayers.DistInfo("scipy", "1.11.4"))
+	old := writeLayer(t, dir, "old", testlayers.DistInfo("numpy", "1.24.0"))
+	rc := writeLayer(t, dir, "rc", testlayers.DistInfo("numpy", "1.26.0rc1"))
+	noScipy := writeLayer(t, dir, "noscipy", testlayers.Whiteout("usr/lib/python3/dist-packages/scipy-1.11.4.dist-info"))
+	conda := writeLayer(t, dir, "conda", testlayers.CondaMeta("python", "3.12.1"), testlayers.CondaMeta("pymatgen", "2024.2.8"), testlayers.CondaMeta("numpy", "2.0.1"))
 	// apt rewrites the whole status file: the upper layer holds every package.
-	rlang := writeLayer(t, dir, "r", dpkgStatus("libc6=2.36-9+deb12u4", "python3.11=3.11.2-6", "openssl=3.0.11-1~deb12u2", "r-base-core=4.3.2-1"), rDescription("ggplot2", "3.4.4"))
+	rlang := writeLayer(t, dir, "r", dpkgStatus("libc6=2.36-9+deb12u4", "python3.11=3.11.2-6", "openssl=3.0.11-1~deb12u2", "r-base-core=4.3.2-1"), testlayers.RDescription("ggplot2", "3.4.4"))
 
 	pushLayers(t, h+"/lab/base:12", "", map[string]string{"org.opencontainers.image.title": "Lab base"}, base)
 	pushLayers(t, h+"/lab/sci:1", h+"/lab/base:12", map[string]string{"org.opencontainers.image.description": "scientific python", "org.oyster.hub": "true"}, sci)
@@ -213,17 +178,25 @@ func TestCatalogSearch(t *testing.T) {
 func gzipBomb(t *testing.T, dir string, n int64) string {
 	t.Helper()
 	p := filepath.Join(dir, "bomb.tar.gz")
-	f, _ := os.Create(p)
-	zw, _ := gzip.NewWriterLevel(f, gzip.BestCompression)
-	tw := tar.NewWriter(zw)
-	tw.WriteHeader(&tar.Header{Name: "var/lib/dpkg/status", Mode: 0o644, Size: n, Typeflag: tar.TypeReg})
-	zero := make([]byte, 1<<20)
-	for left := n; left > 0; left -= int64(len(zero)) {
-		tw.Write(zero[:min(int64(len(zero)), left)])
+	f, err := os.Create(p)
+	if err != nil {
+		t.Fatal(err)
 	}
-	tw.Close()
-	zw.Close()
-	f.Close()
+	defer f.Close()
+	zw, _ := gzip.NewWriterLevel(f, gzip.BestCompression)
+	tarStream := testlayers.Stream(func(tw *tar.Writer) error {
+		if err := tw.WriteHeader(&tar.Header{Name: "var/lib/dpkg/status", Mode: 0o644, Size: n, Typeflag: tar.TypeReg}); err != nil {
+			return err
+		}
+		_, err := io.CopyN(tw, testlayers.Zeros{}, n)
+		return err
+	})
+	if _, err := io.Copy(zw, tarStream); err != nil {
+		t.Fatal(err)
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
 	return p
 }
 
@@ -238,7 +211,7 @@ func TestCatalogBadLayers(t *testing.T) {
 		t.Fatalf("bomb is %d bytes compressed", fi.Size())
 	}
 	pushLayers(t, h+"/bad/bomb:1", "", nil, bomb)
-	pushLayers(t, h+"/good/app:1", "", nil, writeLayer(t, dir, "ok", distInfo("requests", "2.31.0")))
+	pushLayers(t, h+"/good/app:1", "", nil, writeLayer(t, dir, "ok", testlayers.DistInfo("requests", "2.31.0")))
 	eventually(t, h, "pkg:requests", "good/app:1")
 	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(100 * time.Millisecond) {
 		rec := getImage(t, h, "bad/bomb:1")
@@ -264,14 +237,14 @@ func TestCatalogReconcilesAfterCrash(t *testing.T) {
 	reg := startRegistry(t, data)
 	var want []string
 	for i := 0; i < 6; i++ {
-		layer := writeLayer(t, dir, fmt.Sprint("l", i), distInfo("crashpkg", fmt.Sprintf("1.%d.0", i)))
+		layer := writeLayer(t, dir, fmt.Sprint("l", i), testlayers.DistInfo("crashpkg", fmt.Sprintf("1.%d.0", i)))
 		pushLayers(t, fmt.Sprintf("%s/crash/img%d:v1", reg.Host, i), "", nil, layer)
 		want = append(want, fmt.Sprintf("crash/img%d:v1", i))
 	}
 	reg.Kill() // indexing may be mid-way: nothing acknowledged it
 
 	reg = startRegistry(t, data, "OYSTER_CATALOG_ENABLED=false")
-	late := writeLayer(t, dir, "late", distInfo("crashpkg", "2.0.0"))
+	late := writeLayer(t, dir, "late", testlayers.DistInfo("crashpkg", "2.0.0"))
 	pushLayers(t, reg.Host+"/crash/late:v1", "", nil, late)
 	run(t, "crane", "delete", "--insecure", reg.Host+"/crash/img0@"+digestOf(t, reg.Host+"/crash/img0:v1"))
 	reg.Stop()

@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"archive/tar"
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
@@ -10,11 +9,13 @@ import (
 	"io"
 	"net/http"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
-	"github.com/sylabs/sif/v2/pkg/sif"
+	sylabs "github.com/sylabs/sif/v2/pkg/sif"
+
+	"github.com/oyster-registry/oyster/internal/testlayers"
 )
 
 // busyboxLayer writes a tar layer holding the static busybox from Debian's
@@ -26,26 +27,9 @@ func busyboxLayer(t *testing.T, dir, marker string) string {
 	if err != nil {
 		t.Fatalf("busybox-static is not installed: run scripts/install-test-deps.sh: %v", err)
 	}
-	var buf bytes.Buffer
-	tw := tar.NewWriter(&buf)
-	add := func(name string, mode int64, body []byte) {
-		if err := tw.WriteHeader(&tar.Header{Name: name, Mode: mode, Size: int64(len(body)), Typeflag: tar.TypeReg}); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := tw.Write(body); err != nil {
-			t.Fatal(err)
-		}
-	}
-	add("bin/busybox", 0o755, bb)
-	add("etc/marker", 0o644, []byte(marker+"\n"))
-	if err := tw.Close(); err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join(dir, marker+".tar")
-	if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return path
+	busybox := testlayers.File("bin/busybox", string(bb))
+	busybox.Mode = 0o755
+	return writeLayer(t, dir, marker, busybox, testlayers.File("etc/marker", marker+"\n"))
 }
 
 // pushImage pushes a one-layer OCI image for platform (os/arch) with crane and
@@ -99,29 +83,15 @@ func putManifest(t *testing.T, host, repo, ref, mediaType string, body []byte) {
 }
 
 // writeSIF writes a small but genuine SIF file (definition file and a data
-// partition) as apptainer would push it.
+// object) as apptainer would push it.
 func writeSIF(t *testing.T, path string) []byte {
 	t.Helper()
-	def, err := sif.NewDescriptorInput(sif.DataDeffile, strings.NewReader("Bootstrap: docker\nFrom: busybox\n"))
-	if err != nil {
+	file := testlayers.SIF(t, time.Now(), testlayers.DefFile("Bootstrap: docker\nFrom: busybox\n"),
+		testlayers.SIFObject{Type: sylabs.DataGeneric, Data: bytes.Repeat([]byte("oyster"), 4096)})
+	if err := os.WriteFile(path, file, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	data, err := sif.NewDescriptorInput(sif.DataGeneric, bytes.NewReader(bytes.Repeat([]byte("oyster"), 4096)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	f, err := sif.CreateContainerAtPath(path, sif.OptCreateWithDescriptors(def, data))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := f.UnloadContainer(); err != nil {
-		t.Fatal(err)
-	}
-	raw, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return raw
+	return file
 }
 
 func sha256Digest(b []byte) string {

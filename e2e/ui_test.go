@@ -15,6 +15,8 @@ import (
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
+
+	"github.com/oyster-registry/oyster/internal/testlayers"
 )
 
 // uiChromium is Debian's chromium, which scripts/install-test-deps.sh
@@ -38,8 +40,8 @@ func uiPushFixtures(t *testing.T) uiFixtures {
 	reg := startRegistry(t, "")
 	h, dir := reg.Host, t.TempDir()
 	base := writeLayer(t, dir, "base", debianRelease, dpkgStatus("libc6=2.36-9+deb12u4", "python3.11=3.11.2-6", "openssl=3.0.11-1~deb12u2"))
-	sci := writeLayer(t, dir, "sci", distInfo("numpy", "1.26.4"), distInfo("scipy", "1.11.4"), distInfo("pandas", "2.1.4"))
-	conda := writeLayer(t, dir, "conda", condaMeta("python", "3.12.1"), condaMeta("pymatgen", "2024.2.8"), condaMeta("numpy", "2.0.1"))
+	sci := writeLayer(t, dir, "sci", testlayers.DistInfo("numpy", "1.26.4"), testlayers.DistInfo("scipy", "1.11.4"), testlayers.DistInfo("pandas", "2.1.4"))
+	conda := writeLayer(t, dir, "conda", testlayers.CondaMeta("python", "3.12.1"), testlayers.CondaMeta("pymatgen", "2024.2.8"), testlayers.CondaMeta("numpy", "2.0.1"))
 
 	pushLayers(t, h+"/lab/base:12", "", map[string]string{"org.opencontainers.image.title": "Lab base"}, base)
 	f := uiFixtures{host: h}
