@@ -1,71 +1,70 @@
 package state
 
-import (
-	"sync"
+import "sync"
 
-	"github.com/oyster-registry/oyster/catalog"
+// Bounds of the caches: the hub and the UI read the same few thousand
+// records over and over, and decoding a record with a thousand packages
+// costs far more than serving it; a repository's tags are a few entries.
+const (
+	maxCachedRecords = 10000
+	maxCachedRepos   = 10000
 )
 
-// maxCachedRecords bounds the decoded records kept in memory: the hub and
-// the UI read the same few thousand records over and over, and decoding a
-// record with a thousand packages costs far more than serving it.
-const maxCachedRecords = 10000
-
-// recordCache keeps decoded records by key. The store drops an entry on
-// every write of that key, so the cache never serves a stale record.
-type recordCache struct {
-	mu sync.Mutex
-	m  map[catalog.Ref]*catalog.Record
-	// gen counts invalidations; a record read from the store is cached only
+// cache keeps values read from the store by key. The store drops an entry
+// on every write that changes it, so the cache never serves a stale value.
+type cache[K comparable, V any] struct {
+	mu  sync.Mutex
+	max int
+	m   map[K]V
+	// gen counts invalidations; a value read from the store is cached only
 	// if none happened while it was read, so a reader racing a writer never
 	// caches what the writer just replaced.
 	gen uint64
 }
 
+func newCache[K comparable, V any](max int) *cache[K, V] {
+	return &cache[K, V]{max: max, m: map[K]V{}}
+}
+
 // generation is taken before reading the store, for put.
-func (c *recordCache) generation() uint64 {
+func (c *cache[K, V]) generation() uint64 {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.gen
 }
 
-// get returns a shallow copy, so callers can set fields freely.
-func (c *recordCache) get(key catalog.Ref) *catalog.Record {
+func (c *cache[K, V]) get(key K) (V, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	rec := c.m[key]
-	if rec == nil {
-		return nil
-	}
-	cp := *rec
-	return &cp
+	v, ok := c.m[key]
+	return v, ok
 }
 
-func (c *recordCache) put(key catalog.Ref, rec *catalog.Record, gen uint64) {
+func (c *cache[K, V]) put(key K, v V, gen uint64) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if gen != c.gen {
 		return
 	}
-	if len(c.m) >= maxCachedRecords {
+	if len(c.m) >= c.max {
 		for k := range c.m { // evict an arbitrary entry: map order is random
 			delete(c.m, k)
 			break
 		}
 	}
-	c.m[key] = rec
+	c.m[key] = v
 }
 
-func (c *recordCache) drop(key catalog.Ref) {
+func (c *cache[K, V]) drop(key K) {
 	c.mu.Lock()
 	delete(c.m, key)
 	c.gen++
 	c.mu.Unlock()
 }
 
-func (c *recordCache) clear() {
+func (c *cache[K, V]) clear() {
 	c.mu.Lock()
-	c.m = map[catalog.Ref]*catalog.Record{}
+	c.m = map[K]V{}
 	c.gen++
 	c.mu.Unlock()
 }

@@ -37,14 +37,23 @@ func TestRecordCacheNeverServesStale(t *testing.T) {
 	}
 }
 
-func TestRecordCacheSkipsReadsRacingWrites(t *testing.T) {
-	var c recordCache
+func TestCacheSkipsReadsRacingWrites(t *testing.T) {
+	c := newCache[catalog.Ref, *catalog.Record](10)
 	k := catalog.Ref{Repo: "r", Digest: "sha256:1"}
-	c.m = map[catalog.Ref]*catalog.Record{}
 	gen := c.generation()
 	c.drop(k) // a writer finished while the reader was reading
 	c.put(k, &catalog.Record{Digest: "old"}, gen)
-	if c.get(k) != nil {
+	if _, ok := c.get(k); ok {
 		t.Fatal("a record read before a write was cached after it")
+	}
+}
+
+func TestCacheIsBounded(t *testing.T) {
+	c := newCache[int, int](3)
+	for i := range 10 {
+		c.put(i, i, c.generation())
+	}
+	if len(c.m) != 3 {
+		t.Fatalf("%d entries in a cache of 3", len(c.m))
 	}
 }

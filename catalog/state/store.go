@@ -49,8 +49,12 @@ const layerCacheVersion = "v1"
 
 // Store keeps records and the caches behind them in a bbolt file.
 type Store struct {
-	db    *bolt.DB
-	cache recordCache
+	db *bolt.DB
+	// records caches decoded records; a cached record is shared, so it is
+	// copied before it is handed out.
+	records *cache[catalog.Ref, *catalog.Record]
+	// tags caches each repository's part of the tag index, tag → digest.
+	tags *cache[string, map[string]digest.Digest]
 }
 
 var _ catalog.Store = (*Store)(nil)
@@ -64,7 +68,7 @@ func Open(path string) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Store{db: db, cache: recordCache{m: map[catalog.Ref]*catalog.Record{}}}
+	s := &Store{db: db, records: newCache[catalog.Ref, *catalog.Record](maxCachedRecords), tags: newCache[string, map[string]digest.Digest](maxCachedRepos)}
 	if err := s.upgrade(); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("upgrading catalog store %s: %w", path, err)
@@ -78,7 +82,8 @@ func (s *Store) Close() error { return s.db.Close() }
 // Reset drops every record and relation but keeps the layer cache, which
 // depends only on layer content, and pull counts.
 func (s *Store) Reset() error {
-	defer s.cache.clear()
+	defer s.records.clear()
+	defer s.tags.clear()
 	return s.db.Update(func(tx *bolt.Tx) error {
 		return recreate(tx, append([][]byte{bucketRecords, bucketUnsynced}, relationBuckets...)...)
 	})
@@ -102,10 +107,11 @@ func key(ref catalog.Ref) []byte { return []byte(ref.String()) }
 
 // Record returns the record of ref, or nil.
 func (s *Store) Record(ref catalog.Ref) (*catalog.Record, error) {
-	if rec := s.cache.get(ref); rec != nil {
-		return rec, nil
+	if rec, ok := s.records.get(ref); ok {
+		cp := *rec
+		return &cp, nil
 	}
-	gen := s.cache.generation()
+	gen := s.records.generation()
 	var rec *catalog.Record
 	err := s.db.View(func(tx *bolt.Tx) error {
 		var err error
@@ -113,7 +119,7 @@ func (s *Store) Record(ref catalog.Ref) (*catalog.Record, error) {
 		return err
 	})
 	if rec != nil && err == nil {
-		s.cache.put(ref, rec, gen)
+		s.records.put(ref, rec, gen)
 		cp := *rec
 		return &cp, nil
 	}
@@ -140,7 +146,7 @@ func (s *Store) PutRecord(rec *catalog.Record) error {
 		return err
 	}
 	ref := rec.Ref()
-	defer s.cache.drop(ref) // after the commit, so no reader caches the old one
+	defer s.forget(ref) // after the commit, so no reader caches the old one
 	return s.db.Update(func(tx *bolt.Tx) error {
 		if err := deleteRelations(tx, ref); err != nil {
 			return err
@@ -157,7 +163,7 @@ func (s *Store) PutRecord(rec *catalog.Record) error {
 
 // DeleteRecord removes the record of ref and its relations.
 func (s *Store) DeleteRecord(ref catalog.Ref) error {
-	defer s.cache.drop(ref)
+	defer s.forget(ref)
 	return s.db.Update(func(tx *bolt.Tx) error {
 		if err := deleteRelations(tx, ref); err != nil {
 			return err
@@ -167,6 +173,13 @@ func (s *Store) DeleteRecord(ref catalog.Ref) error {
 		}
 		return tx.Bucket(bucketRecords).Delete(key(ref))
 	})
+}
+
+// forget drops what the caches hold of ref: its record and its
+// repository's tags.
+func (s *Store) forget(ref catalog.Ref) {
+	s.records.drop(ref)
+	s.tags.drop(ref.Repo)
 }
 
 // Records calls fn for every record, in key order, optionally only those
@@ -210,14 +223,27 @@ func (s *Store) RepositoryNames() ([]string, error) {
 	return names, err
 }
 
-// Tag resolves repo:tag through the tag index.
+// Tag resolves repo:tag through the tag index, whose part for repo is read
+// in one go and cached: the hub resolves every tag it offers.
 func (s *Store) Tag(repo, tag string) (digest.Digest, error) {
-	var d digest.Digest
+	if tags, ok := s.tags.get(repo); ok {
+		return tags[tag], nil
+	}
+	gen := s.tags.generation()
+	tags := map[string]digest.Digest{}
 	err := s.db.View(func(tx *bolt.Tx) error {
-		d = digest.Digest(tx.Bucket(bucketTags).Get(join(repo, tag)))
+		p := append(join(repo), 0)
+		c := tx.Bucket(bucketTags).Cursor()
+		for k, v := c.Seek(p); k != nil && bytes.HasPrefix(k, p); k, v = c.Next() {
+			tags[string(k[len(p):])] = digest.Digest(v)
+		}
 		return nil
 	})
-	return d, err
+	if err != nil {
+		return "", err
+	}
+	s.tags.put(repo, tags, gen)
+	return tags[tag], nil
 }
 
 // putRelations indexes what rec says about other keys: its tags, its layer
