@@ -24,22 +24,23 @@ var genericPre = map[string]int{"dev": 0, "alpha": 1, "a": 1, "beta": 2, "b": 2,
 // compareGeneric is the fallback ordering: an optional numeric "N:" epoch,
 // then runs of digits (as numbers) and letters (case-insensitively), with
 // everything else a separator. A side that runs out of tokens is older than
-// one that goes on with a number or ordinary word (1.0 < 1.0.1 < 1.0p1),
-// newer than one that goes on with "~" or a pre-release word (1.0rc1 < 1.0),
-// and equal to one that only adds zeros (1.26 == 1.26.0), as in semver.
+// one that goes on with a number or ordinary word (1.0 < 1.0.1, 1.0 <
+// 1.0p1), newer than one that goes on with "~" or a pre-release word
+// (1.0rc1 < 1.0), and equal to one that only adds zeros (1.26 == 1.26.0),
+// as in semver.
 func compareGeneric(a, b string) int {
 	ea, ra := splitEpoch(a)
 	eb, rb := splitEpoch(b)
 	if c := cmpNum(ea, eb); c != 0 {
 		return c
 	}
-	ta, tb := tokenize(ra), tokenize(rb)
+	ta, tb := dropSilentZeros(tokenize(ra)), dropSilentZeros(tokenize(rb))
 	for i := 0; i < len(ta) || i < len(tb); i++ {
 		switch {
 		case i >= len(ta):
-			return -tailSign(tb[i:])
+			return -againstEnd(tb[i])
 		case i >= len(tb):
-			return tailSign(ta[i:])
+			return againstEnd(ta[i])
 		}
 		if c := cmpToken(ta[i], tb[i]); c != 0 {
 			return c
@@ -56,18 +57,37 @@ func splitEpoch(v string) (epoch, rest string) {
 	return "", v
 }
 
-// tailSign says whether a version that goes on with tail is newer (+1),
-// older (-1) or the same (0) as the same version ending there.
-func tailSign(tail []token) int {
-	for _, t := range tail {
-		switch {
-		case t.class == tokTilde || t.class == tokPre:
-			return -1
-		case t.class != tokNum || trimZeros(t.text) != "":
-			return 1
+// dropSilentZeros removes the runs of zero numbers that end a version or
+// stand right before a "~" or a pre-release word, where semver reads them
+// as absent: 1.26.0 is 1.26, and 2.0.0-rc1 is 2-rc1. Every version then has
+// one form, compared token by token, which makes the ordering transitive;
+// comparing zeros only at the end made 1.26R < 1.26.0 == 1.26 < 1.26R.
+func dropSilentZeros(ts []token) []token {
+	var out []token
+	for i := 0; i < len(ts); {
+		j := i
+		for j < len(ts) && ts[j].class == tokNum && trimZeros(ts[j].text) == "" {
+			j++
 		}
+		switch {
+		case j == i:
+			out = append(out, ts[i])
+			j++
+		case j < len(ts) && ts[j].class != tokTilde && ts[j].class != tokPre:
+			out = append(out, ts[i:j]...)
+		}
+		i = j
 	}
-	return 0
+	return out
+}
+
+// againstEnd orders a version that goes on with t against the same version
+// ending there: "~" and pre-release words make it older, anything else newer.
+func againstEnd(t token) int {
+	if t.class == tokTilde || t.class == tokPre {
+		return -1
+	}
+	return 1
 }
 
 func cmpToken(a, b token) int {

@@ -71,6 +71,11 @@ func TestGenericOrder(t *testing.T) {
 	checkOrder(t, Generic, []string{"3.1.4-r5", "3.1.4-r6", "3.3.0-r0"})
 	checkOrder(t, Generic, []string{"1.1-2", "1.1-10", "1.2-0"})
 	checkOrder(t, Generic, []string{"12.1.105", "12.2.140", "12.10.1"})
+	// Zeros a version only adds are ignored, so these stay in one order
+	// whichever pair is compared (the fuzzer found 1.26R < 1.26.0 == 1.26 < 1.26R).
+	checkOrder(t, Generic, []string{"1.26rc1", "1.26", "1.26R", "1.26.0R", "1.26.0.5"})
+	checkOrder(t, Generic, []string{"1.26.0", "1.26R"})
+	checkEqual(t, Generic, [][2]string{{"1.26R", "1.26R.0"}, {"2.0.0-rc1", "2.0rc1"}, {"1.26", "1.26.0.0"}})
 }
 
 func TestSchemeFor(t *testing.T) {
