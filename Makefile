@@ -2,7 +2,14 @@
 GO ?= go
 export PATH := $(CURDIR)/.cache/tools/bin:$(PATH)
 
-.PHONY: build test test-deps bench bench-registry bench-go run
+# Packages whose code runs goroutines or shares caches (indexer, search,
+# state caches, referrers, the server and its handlers), as patterns so
+# that packages moving inside these trees stay covered.
+RACE_PKGS ?= ./catalog/... ./referrers/... ./server/... ./web/...
+# How long each fuzz target runs in `make fuzz` (and so in `make test`).
+FUZZTIME ?= 5s
+
+.PHONY: build test test-unit test-race fuzz test-deps bench bench-registry bench-go load run
 
 build:
 	$(GO) build -o bin/registry ./cmd/registry
@@ -13,9 +20,20 @@ run: build
 test-deps:
 	./scripts/install-test-deps.sh
 
-test: test-deps
+test: test-deps test-unit test-race fuzz
+
+# Every package's tests, e2e included (real clients against the binary).
+test-unit:
 	$(GO) vet ./...
 	$(GO) test -count=1 -timeout 40m ./...
+
+test-race:
+	$(GO) test -race -count=1 -timeout 20m $(RACE_PKGS)
+
+# Every Fuzz target found by `go test -list`, FUZZTIME each:
+# `make fuzz FUZZTIME=2m` for a longer run.
+fuzz:
+	FUZZTIME=$(FUZZTIME) GO=$(GO) ./scripts/fuzz.sh
 
 # Every figure is a ratio or percentile against the goal its issue names;
 # docs/benchmarks.md records them.
@@ -24,10 +42,12 @@ bench: bench-registry bench-go
 bench-registry: test-deps build
 	./scripts/bench.sh
 
+# Benchmarks by name over package trees, so they are found wherever they
+# move inside those trees.
 bench-go:
-	$(GO) test -run XXX -bench BenchmarkLayerIndexing -benchtime 3x -timeout 60m ./catalog/scan
-	$(GO) test -run XXX -bench BenchmarkReindexCachedImage -benchtime 200x ./catalog/indexer
-	$(GO) test -run XXX -bench BenchmarkPushToSearchable -benchtime 100x ./server
-	$(GO) test -run XXX -bench BenchmarkSearch -timeout 60m ./catalog/search
-	$(GO) test -run XXX -bench BenchmarkSearchPage ./web
-	$(GO) test -run XXX -bench 'BenchmarkHubProfiles' -benchtime 300x ./web
+	$(GO) test -run XXX -bench '^BenchmarkLayerIndexing$$' -benchtime 3x -timeout 60m ./catalog/...
+	$(GO) test -run XXX -bench '^BenchmarkReindexCachedImage$$' -benchtime 200x ./catalog/...
+	$(GO) test -run XXX -bench '^BenchmarkPushToSearchable$$' -benchtime 100x ./server/...
+	$(GO) test -run XXX -bench '^BenchmarkSearch$$' -timeout 60m ./catalog/...
+	$(GO) test -run XXX -bench '^BenchmarkSearchPage$$' ./web/...
+	$(GO) test -run XXX -bench 'BenchmarkHubProfiles' -benchtime 300x ./web/...
