@@ -227,33 +227,6 @@ func TestCatalogBadLayers(t *testing.T) {
 	}
 }
 
-// TestCatalogReconcilesAfterCrash kills the registry with SIGKILL while it
-// indexes, and pushes more while the catalog is off (as another replica
-// sharing the storage would); after a restart every image is searchable
-// and deleted ones are gone.
-func TestCatalogReconcilesAfterCrash(t *testing.T) {
-	requireTool(t, "crane")
-	data, dir := t.TempDir(), t.TempDir()
-	reg := startRegistry(t, data)
-	var want []string
-	for i := 0; i < 6; i++ {
-		layer := writeLayer(t, dir, fmt.Sprint("l", i), testlayers.DistInfo("crashpkg", fmt.Sprintf("1.%d.0", i)))
-		pushLayers(t, fmt.Sprintf("%s/crash/img%d:v1", reg.Host, i), "", nil, layer)
-		want = append(want, fmt.Sprintf("crash/img%d:v1", i))
-	}
-	reg.Kill() // indexing may be mid-way: nothing acknowledged it
-
-	reg = startRegistry(t, data, "OYSTER_CATALOG_ENABLED=false")
-	late := writeLayer(t, dir, "late", testlayers.DistInfo("crashpkg", "2.0.0"))
-	pushLayers(t, reg.Host+"/crash/late:v1", "", nil, late)
-	run(t, "crane", "delete", "--insecure", reg.Host+"/crash/img0@"+digestOf(t, reg.Host+"/crash/img0:v1"))
-	reg.Stop()
-
-	reg = startRegistry(t, data)
-	eventually(t, reg.Host, "pkg:crashpkg", append(want[1:], "crash/late:v1")...)
-	eventually(t, reg.Host, "pkg:crashpkg>=2", "crash/late:v1")
-}
-
 func toJSON(v any) string {
 	b, _ := json.Marshal(v)
 	return string(b)

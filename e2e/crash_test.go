@@ -1,18 +1,26 @@
 package e2e
 
 import (
+	"archive/tar"
 	"bytes"
 	"crypto/sha256"
+	"encoding"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
 	"math/rand/v2"
 	"net/http"
+	"os"
+	"regexp"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
+	"time"
+
+	"github.com/oyster-registry/oyster/internal/testlayers"
 )
 
 const crashLayerSize = 256 << 20
@@ -218,4 +226,208 @@ func checkReferrersMatchStorage(t *testing.T, h, subject string, acked *sync.Map
 		t.Fatal("no referrer push was acknowledged before the crash; the test proved nothing")
 	}
 	t.Logf("%d referrers acknowledged before the crash, %d listed after restart", count, len(index.Manifests))
+}
+
+// TestCatalogCrashWhileIndexing kills the registry with SIGKILL while its
+// indexer is provably mid-way through an image: the test waits until the
+// registry process holds one of the image's layer files open
+// (/proc/<pid>/fd), freezes it with SIGSTOP, checks that the file is still
+// open, and only then kills it. Then, as another replica sharing the
+// storage would, it pushes and deletes with the catalog off. After a
+// restart every image is searchable, the deleted one is gone, and the
+// interrupted image has every package of every layer: each layer ends with
+// a package of its own, so only complete reads find them all.
+func TestCatalogCrashWhileIndexing(t *testing.T) {
+	requireTool(t, "crane")
+	data, dir := t.TempDir(), t.TempDir()
+	limits := fmt.Sprintf("OYSTER_CATALOG_MAX_LAYER_BYTES=%d", 2*slowLayerZeros)
+	reg := startRegistry(t, data, limits)
+	var want []string
+	for i := 0; i < 6; i++ {
+		layer := writeLayer(t, dir, fmt.Sprint("l", i), testlayers.DistInfo("crashpkg", fmt.Sprintf("1.%d.0", i)))
+		pushLayers(t, fmt.Sprintf("%s/crash/img%d:v1", reg.Host, i), "", nil, layer)
+		want = append(want, fmt.Sprintf("crash/img%d:v1", i))
+	}
+	slow := buildSlowImage(t, slowLayerCount)
+	slow.push(t, reg.Host, "crash/slow", "v1")
+	layer, pos := killWhileReading(t, reg, slow.layerDigests())
+	t.Logf("killed while the indexer had read %d of %d bytes of layer %d of %d", pos, len(slow.layers[layer].blob), layer+1, len(slow.layers))
+
+	reg = startRegistry(t, data, limits, "OYSTER_CATALOG_ENABLED=false")
+	late := writeLayer(t, dir, "late", testlayers.DistInfo("crashpkg", "2.0.0"))
+	pushLayers(t, reg.Host+"/crash/late:v1", "", nil, late)
+	run(t, "crane", "delete", "--insecure", reg.Host+"/crash/img0@"+digestOf(t, reg.Host+"/crash/img0:v1"))
+	reg.Stop()
+
+	reg = startRegistry(t, data, limits)
+	eventually(t, reg.Host, "pkg:crashpkg", append(want[1:], "crash/late:v1")...)
+	eventually(t, reg.Host, "pkg:crashpkg>=2", "crash/late:v1")
+	for i := range slow.layers {
+		eventually(t, reg.Host, fmt.Sprintf("pkg:%s", slowPackage(i)), "crash/slow:v1")
+	}
+	if errs := getImage(t, reg.Host, "crash/slow:v1")["index_errors"]; errs != nil {
+		t.Errorf("the interrupted image has index errors: %v", errs)
+	}
+}
+
+// The slow image: layers the indexer needs seconds to read in all (about
+// 6 GB/s of zeros here), yet small to build and push.
+const (
+	slowLayerCount  = 10
+	slowLayerZeros  = 2 << 30 // zero bytes in each layer's big file
+	slowZeroMember  = 64 << 20
+	slowPackageName = "slowpkg"
+)
+
+func slowPackage(i int) string { return fmt.Sprintf("%s%d", slowPackageName, i) }
+
+type slowLayer struct {
+	blob           []byte // gzip
+	digest, diffID string
+}
+
+type slowImage struct{ layers []slowLayer }
+
+// buildSlowImage makes n distinct layers, each a tar of slowLayerZeros
+// zero bytes in one file followed by a Python package of its own, gzipped
+// as concatenated members: one member of slowZeroMember zeros, compressed
+// once, repeated. The diff IDs share the SHA-256 state of the common
+// prefix, hashed once.
+func buildSlowImage(t *testing.T, n int) slowImage {
+	t.Helper()
+	var hdr bytes.Buffer
+	tw := tar.NewWriter(&hdr)
+	if err := tw.WriteHeader(&tar.Header{Name: "opt/zeros", Mode: 0o644, Size: slowLayerZeros, Typeflag: tar.TypeReg}); err != nil {
+		t.Fatal(err)
+	}
+	zeros := make([]byte, slowZeroMember)
+	zeroMember := testlayers.Gzip(t, zeros)
+	prefix := sha256.New()
+	prefix.Write(hdr.Bytes())
+	for i := 0; i < slowLayerZeros/slowZeroMember; i++ {
+		prefix.Write(zeros)
+	}
+	state, err := prefix.(encoding.BinaryMarshaler).MarshalBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var img slowImage
+	for i := 0; i < n; i++ {
+		tail := testlayers.Tar(t, testlayers.DistInfo(slowPackage(i), "1.0"))
+		blob := testlayers.Gzip(t, hdr.Bytes())
+		for j := 0; j < slowLayerZeros/slowZeroMember; j++ {
+			blob = append(blob, zeroMember...)
+		}
+		blob = append(blob, testlayers.Gzip(t, tail)...)
+		diff := sha256.New()
+		if err := diff.(encoding.BinaryUnmarshaler).UnmarshalBinary(state); err != nil {
+			t.Fatal(err)
+		}
+		diff.Write(tail)
+		img.layers = append(img.layers, slowLayer{blob: blob, digest: sha256Digest(blob), diffID: "sha256:" + hex.EncodeToString(diff.Sum(nil))})
+	}
+	return img
+}
+
+func (img slowImage) layerDigests() []string {
+	var out []string
+	for _, l := range img.layers {
+		out = append(out, l.digest)
+	}
+	return out
+}
+
+// push uploads the layers and config, then the manifest under tag: one
+// manifest event, so the indexer starts on the image once.
+func (img slowImage) push(t *testing.T, host, repo, tag string) {
+	t.Helper()
+	var descs []map[string]any
+	var diffIDs []string
+	for _, l := range img.layers {
+		if err := uploadStream(host, repo, l.digest, bytes.NewReader(l.blob)); err != nil {
+			t.Fatal(err)
+		}
+		descs = append(descs, map[string]any{"mediaType": "application/vnd.oci.image.layer.v1.tar+gzip", "digest": l.digest, "size": len(l.blob)})
+		diffIDs = append(diffIDs, l.diffID)
+	}
+	config, _ := json.Marshal(map[string]any{
+		"architecture": "amd64", "os": "linux", "config": map[string]any{},
+		"rootfs": map[string]any{"type": "layers", "diff_ids": diffIDs},
+	})
+	if err := uploadStream(host, repo, sha256Digest(config), bytes.NewReader(config)); err != nil {
+		t.Fatal(err)
+	}
+	manifest, _ := json.Marshal(map[string]any{
+		"schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
+		"config": map[string]any{"mediaType": "application/vnd.oci.image.config.v1+json", "digest": sha256Digest(config), "size": len(config)},
+		"layers": descs,
+	})
+	putManifest(t, host, repo, tag, "application/vnd.oci.image.manifest.v1+json", manifest)
+}
+
+// killWhileReading waits until the registry has one of the given blobs
+// open, stops the process, checks that the blob is still open, and kills
+// it. It returns the blob's position in digests and the file offset the
+// registry had reached.
+func killWhileReading(t *testing.T, reg *registryProc, digests []string) (index int, offset int64) {
+	t.Helper()
+	pid := reg.cmd.Process.Pid
+	deadline := time.Now().Add(2 * time.Minute)
+	for time.Now().Before(deadline) {
+		if _, _, ok := openBlob(pid, digests); !ok {
+			time.Sleep(time.Millisecond)
+			continue
+		}
+		if err := syscall.Kill(pid, syscall.SIGSTOP); err != nil {
+			t.Fatal(err)
+		}
+		waitStopped(t, pid)
+		index, offset, ok := openBlob(pid, digests)
+		if ok {
+			reg.Kill()
+			return index, offset
+		}
+		syscall.Kill(pid, syscall.SIGCONT) // the read ended just before the stop
+	}
+	t.Fatalf("the registry never had a layer of the slow image open; log:\n%s", reg.Log())
+	return 0, 0
+}
+
+var blobDataPath = regexp.MustCompile(`/blobs/sha256/[0-9a-f]{2}/([0-9a-f]{64})/data$`)
+
+// openBlob reports which of digests process pid has open, and the offset
+// its open file description has reached, from /proc.
+func openBlob(pid int, digests []string) (index int, offset int64, ok bool) {
+	fds, _ := os.ReadDir(fmt.Sprintf("/proc/%d/fd", pid))
+	for _, fd := range fds {
+		target, err := os.Readlink(fmt.Sprintf("/proc/%d/fd/%s", pid, fd.Name()))
+		m := blobDataPath.FindStringSubmatch(target)
+		if err != nil || m == nil {
+			continue
+		}
+		for i, d := range digests {
+			if d == "sha256:"+m[1] {
+				info, _ := os.ReadFile(fmt.Sprintf("/proc/%d/fdinfo/%s", pid, fd.Name()))
+				fmt.Sscanf(string(info), "pos: %d", &offset)
+				return i, offset, true
+			}
+		}
+	}
+	return 0, 0, false
+}
+
+// waitStopped waits until process pid is in the stopped state.
+func waitStopped(t *testing.T, pid int) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(time.Millisecond) {
+		stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+		if err != nil {
+			t.Fatal(err)
+		}
+		// The state follows the command name, which is in parentheses.
+		if i := bytes.LastIndexByte(stat, ')'); i > 0 && len(stat) > i+2 && stat[i+2] == 'T' {
+			return
+		}
+	}
+	t.Fatalf("process %d did not stop", pid)
 }
