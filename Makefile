@@ -42,6 +42,13 @@ bench: bench-registry bench-go
 bench-registry: test-deps build
 	./scripts/bench.sh
 
+# A soak test for people, not CI: bench/load holds a fresh registry under
+# 200 pullers, 20 pushers and 50 searchers for 5 minutes and reports errors,
+# p99 latencies and the registry's RSS each minute. LOAD_FLAGS changes them
+# (e.g. LOAD_FLAGS="-d 1m -pullers 50").
+load: build
+	$(GO) run ./bench/load -bin bin/registry $(LOAD_FLAGS)
+
 # Benchmarks by name over package trees, so they are found wherever they
 # move inside those trees.
 bench-go:
