@@ -25,6 +25,7 @@ go_tools=(
   "crane|github.com/google/go-containerregistry/cmd/crane@v0.22.1"
   "registry-reference|github.com/distribution/distribution/v3/cmd/registry@v3.1.2"
   "versitygw|github.com/versity/versitygw/cmd/versitygw@v1.8.0"
+  "siftool|github.com/sylabs/sif/v2/cmd/siftool@v2.24.2"
 )
 for entry in "${go_tools[@]}"; do
   name=${entry%%|*}; mod=${entry#*|}
