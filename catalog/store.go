@@ -58,7 +58,6 @@ type Store interface {
 	// Reset drops every record, tag and relation; pull counts and caches
 	// of layer content stay.
 	Reset() error
-	Close() error
 }
 
 // Pulled is a record and how often it was pulled.
