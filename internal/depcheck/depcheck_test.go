@@ -32,6 +32,8 @@ var rules = []rule{
 	{"oci", []string{anyOfOurs}, "OCI and SIF primitives know nothing of ours"},
 	{"api", []string{anyOfOurs}, "the JSON shapes API clients share are types only"},
 	{"catalog", []string{"server", "web"}, "the catalog decides; it never serves"},
+	{"catalog/scan", []string{"catalog/extract", "catalog/state", "catalog/indexer", "catalog/search"}, "scanning is bytes to facts: no storage, no store"},
+	{"catalog/search", []string{"catalog/scan", "catalog/extract", "catalog/state", "catalog/indexer"}, "search knows the record model only"},
 	{"web", []string{"server"}, "web renders and routes; the server composes it"},
 	{"stager", []string{"web", "catalog", "server"}, "the node daemon shares JSON shapes through api only"},
 	{"", []string{"cmd"}, "mains are leaves"},
