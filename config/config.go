@@ -187,23 +187,23 @@ func (c *Config) FilesystemRoot() string {
 
 // EnvKeys lists every environment variable the configuration understands,
 // for documentation and tests.
-func EnvKeys() []string {
-	var keys []string
-	walkFields(reflect.ValueOf(&Config{}).Elem(), EnvPrefix, func(name string, _ reflect.Value) {
-		keys = append(keys, name)
-	})
-	return keys
-}
+func EnvKeys() []string { return EnvKeysOf(&Config{}, EnvPrefix) }
 
-func applyEnv(cfg *Config, environ []string) error {
+func applyEnv(cfg *Config, environ []string) error { return ApplyEnv(cfg, EnvPrefix, environ) }
+
+// ApplyEnv overrides the fields of the struct cfg points to from environ's
+// <prefix>_<PATH> variables, as Load does for the registry (the stager's
+// configuration uses it with OYSTER_STAGER). A list takes comma-separated
+// values.
+func ApplyEnv(cfg any, prefix string, environ []string) error {
 	env := map[string]string{}
 	for _, kv := range environ {
-		if k, v, ok := strings.Cut(kv, "="); ok && strings.HasPrefix(k, EnvPrefix+"_") {
+		if k, v, ok := strings.Cut(kv, "="); ok && strings.HasPrefix(k, prefix+"_") {
 			env[k] = v
 		}
 	}
 	var firstErr error
-	walkFields(reflect.ValueOf(cfg).Elem(), EnvPrefix, func(name string, field reflect.Value) {
+	walkFields(reflect.ValueOf(cfg).Elem(), prefix, func(name string, field reflect.Value) {
 		raw, ok := env[name]
 		if !ok || firstErr != nil {
 			return
@@ -213,6 +213,16 @@ func applyEnv(cfg *Config, environ []string) error {
 		}
 	})
 	return firstErr
+}
+
+// EnvKeysOf lists the environment variables ApplyEnv understands for the
+// struct cfg points to.
+func EnvKeysOf(cfg any, prefix string) []string {
+	var keys []string
+	walkFields(reflect.ValueOf(cfg).Elem(), prefix, func(name string, _ reflect.Value) {
+		keys = append(keys, name)
+	})
+	return keys
 }
 
 // walkFields calls fn for every leaf field with its environment variable name.
@@ -243,6 +253,17 @@ func setField(field reflect.Value, raw string) error {
 	switch field.Kind() {
 	case reflect.String:
 		field.SetString(raw)
+	case reflect.Slice:
+		if field.Type().Elem().Kind() != reflect.String {
+			return fmt.Errorf("unsupported list of %s", field.Type().Elem().Kind())
+		}
+		var items []string
+		for _, item := range strings.Split(raw, ",") {
+			if item = strings.TrimSpace(item); item != "" {
+				items = append(items, item)
+			}
+		}
+		field.Set(reflect.ValueOf(items))
 	case reflect.Bool:
 		b, err := strconv.ParseBool(raw)
 		if err != nil {

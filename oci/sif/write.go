@@ -187,3 +187,44 @@ func Mksquashfs(dir, out string, args ...string) error {
 	}
 	return nil
 }
+
+// ExtractPrimary copies the primary system partition of the SIF at path
+// to out: the squashfs of a SIF stored in a registry.
+func ExtractPrimary(path, out string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return err
+	}
+	if err := checkHeader(f, fi.Size()); err != nil {
+		return err
+	}
+	img, err := sylabs.LoadContainer(readOnly{f}, sylabs.OptLoadWithCloseOnUnload(false))
+	if err != nil {
+		return fmt.Errorf("%w: %v", ErrNotSIF, err)
+	}
+	d, err := img.GetDescriptor(sylabs.WithPartitionType(sylabs.PartPrimSys))
+	if err != nil {
+		return fmt.Errorf("%s: no primary partition: %w", path, err)
+	}
+	if fs, _, _, err := d.PartitionMetadata(); err != nil || fs != sylabs.FsSquash {
+		return fmt.Errorf("%s: primary partition is not squashfs", path)
+	}
+	if d.Offset() < 0 || d.Size() < 0 || d.Offset()+d.Size() > fi.Size() {
+		return fmt.Errorf("%s: primary partition lies outside the file", path)
+	}
+	w, err := os.OpenFile(out, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(w, io.NewSectionReader(f, d.Offset(), d.Size())); err != nil {
+		w.Close()
+		os.Remove(out)
+		return err
+	}
+	return w.Close()
+}
