@@ -1,6 +1,7 @@
 package catalog
 
 import (
+	"fmt"
 	"time"
 
 	"github.com/opencontainers/go-digest"
@@ -60,7 +61,22 @@ type Record struct {
 	SIF           *SIFInfo   `json:"sif,omitempty"`
 
 	// IndexErrors says what could not be read; the record is still useful.
-	IndexErrors []string `json:"index_errors,omitempty"`
+	// At most Budget.MaxProblems are listed; IndexErrorsOmitted counts the
+	// rest.
+	IndexErrors        []string `json:"index_errors,omitempty"`
+	IndexErrorsOmitted int      `json:"index_errors_omitted,omitempty"`
+	// Partial says the record holds less than the image: indexing ran over
+	// the Budget or did not finish. Truncated says what was cut and why.
+	// Reconciliation leaves a partial record alone; `registry reindex
+	// --retry-failed` indexes it again.
+	Partial   bool     `json:"partial,omitempty"`
+	Truncated []string `json:"truncated,omitempty"`
+}
+
+// Cut notes that the budget cut something from rec, and why.
+func (r *Record) Cut(format string, args ...any) {
+	r.Partial = true
+	r.Truncated = append(r.Truncated, fmt.Sprintf(format, args...))
 }
 
 // Ref names the record's manifest.

@@ -18,6 +18,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/oyster-registry/oyster/catalog"
 	"github.com/oyster-registry/oyster/oci"
 )
 
@@ -56,6 +57,8 @@ type Catalog struct {
 	// Workers is how many manifests are indexed at once: a slow image holds
 	// up one worker, not the catalog.
 	Workers int `yaml:"workers"`
+	// Budget bounds what the catalog keeps and does for one image.
+	Budget catalog.Budget `yaml:"budget"`
 }
 
 // Hub configures the JupyterHub image-selection endpoints.
@@ -115,7 +118,7 @@ func Default() Config {
 		Log:             Log{Level: "info", Format: "text"},
 		Storage:         Storage{Driver: "filesystem", Delete: true, S3: S3{Region: "us-east-1", Secure: true}},
 		ShutdownTimeout: 10 * time.Second,
-		Catalog:         Catalog{Enabled: true, MaxLayerBytes: oci.DefaultMaxLayerBytes, MaxFileBytes: oci.DefaultMaxFileBytes, Workers: 1},
+		Catalog:         Catalog{Enabled: true, MaxLayerBytes: oci.DefaultMaxLayerBytes, MaxFileBytes: oci.DefaultMaxFileBytes, Workers: 1, Budget: catalog.DefaultBudget()},
 		Hub:             Hub{Query: "label:org.oyster.hub=true"},
 	}
 }
@@ -151,6 +154,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Catalog.Workers < 1 {
 		return fmt.Errorf("config: catalog.workers is %d; it must be at least 1", c.Catalog.Workers)
+	}
+	if err := c.Catalog.Budget.Validate(); err != nil {
+		return fmt.Errorf("config: catalog.budget.%w", err)
 	}
 	switch c.Storage.Driver {
 	case "filesystem":

@@ -41,6 +41,7 @@ func openCatalog(s *Server) (*catalogParts, error) {
 	ix := indexer.New(indexer.Options{
 		Source: s.source, Store: store, Search: idx,
 		Limits:  oci.Limits{MaxLayerBytes: s.cfg.Catalog.MaxLayerBytes, MaxFileBytes: s.cfg.Catalog.MaxFileBytes},
+		Budget:  s.cfg.Catalog.Budget,
 		Workers: s.cfg.Catalog.Workers,
 		Log:     s.log.With("component", "catalog"),
 	})
@@ -62,12 +63,13 @@ func (s *Server) Start(ctx context.Context) {
 	}
 }
 
-// Reindex rebuilds the catalog from storage, reporting progress.
-func (s *Server) Reindex(ctx context.Context, progress indexer.Progress) error {
+// Reindex rebuilds the catalog from storage, reporting progress; partial
+// records are kept as they are unless retryFailed.
+func (s *Server) Reindex(ctx context.Context, progress indexer.Progress, retryFailed bool) error {
 	if s.catalog == nil {
 		return fmt.Errorf("the catalog is disabled (catalog.enabled: false)")
 	}
-	return s.catalog.indexer.Reindex(ctx, progress)
+	return s.catalog.indexer.Reindex(ctx, progress, retryFailed)
 }
 
 // CatalogIdle waits until the catalog has indexed everything queued.

@@ -34,6 +34,8 @@ type Extractor struct {
 	Store  catalog.Store
 	Layers LayerCache
 	Limits oci.Limits
+	// Budget bounds what one record keeps and what building it costs.
+	Budget catalog.Budget
 	// LayerRead, when set, is called for each layer read from storage (a
 	// layer cache miss).
 	LayerRead func()
@@ -45,43 +47,45 @@ const maxConfigBytes = 8 << 20
 
 // Record derives the record of ref from storage; catalog.ErrNotFound when
 // storage no longer has the manifest. What could not be read is said in
-// the record's IndexErrors. For an image index, pending lists the children
-// that had no record yet: the index inherits their facts only once they
-// are indexed, so it must be built again then.
+// the record's IndexErrors, what the Budget cut in its Truncated: after
+// the budget's deadline, the rest of the image is not read and the record
+// is partial. An error means ctx ended (or storage failed) and there is
+// no record. For an image index, pending lists the children that had no
+// record yet: the index inherits their facts only once they are indexed,
+// so it must be built again then.
 func (x *Extractor) Record(ctx context.Context, ref catalog.Ref) (rec *catalog.Record, pending []catalog.Ref, err error) {
 	mediaType, payload, modified, err := x.Source.Manifest(ctx, ref)
 	if err != nil {
 		return nil, nil, err
 	}
-	rec = &catalog.Record{Repository: ref.Repo, Digest: ref.Digest, MediaType: mediaType, Updated: modified, Size: int64(len(payload))}
-	m, err := oci.DecodeManifest(payload)
-	if err != nil {
-		rec.Kind = catalog.KindArtifact
-		fail(rec, "manifest: %v", err)
-		return rec, nil, nil
+	deadline := x.Budget.ImageDeadline()
+	within, cancel := context.WithTimeout(ctx, deadline)
+	defer cancel()
+	rec, pending = x.build(within, ref, mediaType, payload, modified)
+	if err := ctx.Err(); err != nil {
+		return nil, nil, err
 	}
-	if rec.MediaType == "" {
-		rec.MediaType = m.MediaType
+	if within.Err() != nil {
+		rec.Cut("indexing: over the deadline of %s; what was not read by then is missing", deadline)
 	}
-	rec.Annotations, rec.ArtifactType = m.Annotations, m.ArtifactType
-	if m.Subject != nil {
-		rec.Subject = m.Subject.Digest
+	x.bound(rec)
+	return rec, pending, nil
+}
+
+func (x *Extractor) build(ctx context.Context, ref catalog.Ref, mediaType string, payload []byte, modified time.Time) (rec *catalog.Record, pending []catalog.Ref) {
+	rec, m := fromManifest(ref, mediaType, payload, modified)
+	if m == nil {
+		return rec, nil
 	}
-	if m.Config != nil {
-		rec.ConfigMediaType = m.Config.MediaType
-	}
-	switch {
-	case oci.IsIndex(rec.MediaType) || len(m.Manifests) > 0:
-		rec.Kind = catalog.KindIndex
+	rec.Kind = kindOf(rec.MediaType, m)
+	switch rec.Kind {
+	case catalog.KindIndex:
 		pending = x.fillIndex(rec, m)
-	case isSIF(m):
-		rec.Kind = catalog.KindSIF
+	case catalog.KindSIF:
 		x.fillSIF(ctx, rec, m)
-	case isImage(m):
-		rec.Kind = catalog.KindImage
+	case catalog.KindImage:
 		x.fillImage(ctx, rec, m)
 	default:
-		rec.Kind = catalog.KindArtifact
 		rec.Size += layersSize(m)
 	}
 	rec.OCI = ociInfo(rec.Annotations, rec.Labels)
@@ -93,7 +97,59 @@ func (x *Extractor) Record(ctx context.Context, ref catalog.Ref) (rec *catalog.R
 		rec.Created = parseTime(rec.OCI.Created)
 	}
 	x.attachReferrers(ctx, rec)
-	return rec, pending, nil
+	return rec, pending
+}
+
+// Abandoned is the record of ref when indexing it is given up on: what its
+// manifest alone says, partial, with why. catalog.ErrNotFound when storage
+// no longer has the manifest.
+func (x *Extractor) Abandoned(ctx context.Context, ref catalog.Ref, why string) (*catalog.Record, error) {
+	mediaType, payload, modified, err := x.Source.Manifest(ctx, ref)
+	if err != nil {
+		return nil, err
+	}
+	rec, m := fromManifest(ref, mediaType, payload, modified)
+	if m != nil {
+		rec.Kind = kindOf(rec.MediaType, m)
+		rec.OCI = ociInfo(rec.Annotations, nil)
+	}
+	rec.Cut("%s", why)
+	x.bound(rec)
+	return rec, nil
+}
+
+// fromManifest starts a record with what the manifest says of itself; m
+// is nil when the payload is no manifest, which rec says.
+func fromManifest(ref catalog.Ref, mediaType string, payload []byte, modified time.Time) (*catalog.Record, *oci.Manifest) {
+	rec := &catalog.Record{Repository: ref.Repo, Digest: ref.Digest, MediaType: mediaType, Updated: modified, Size: int64(len(payload)), Kind: catalog.KindArtifact}
+	m, err := oci.DecodeManifest(payload)
+	if err != nil {
+		fail(rec, "manifest: %v", err)
+		return rec, nil
+	}
+	if rec.MediaType == "" {
+		rec.MediaType = m.MediaType
+	}
+	rec.Annotations, rec.ArtifactType = m.Annotations, m.ArtifactType
+	if m.Subject != nil {
+		rec.Subject = m.Subject.Digest
+	}
+	if m.Config != nil {
+		rec.ConfigMediaType = m.Config.MediaType
+	}
+	return rec, m
+}
+
+func kindOf(mediaType string, m *oci.Manifest) string {
+	switch {
+	case oci.IsIndex(mediaType) || len(m.Manifests) > 0:
+		return catalog.KindIndex
+	case isSIF(m):
+		return catalog.KindSIF
+	case isImage(m):
+		return catalog.KindImage
+	}
+	return catalog.KindArtifact
 }
 
 // fail notes in rec what could not be read; the record is still useful.
@@ -140,7 +196,23 @@ func (x *Extractor) readBlob(ctx context.Context, repo string, d digest.Digest, 
 	if size > max {
 		return nil, fmt.Errorf("blob %s is %d bytes, over the %d byte limit", d, size, max)
 	}
-	return io.ReadAll(io.LimitReader(rc, max))
+	return io.ReadAll(io.LimitReader(withContext(ctx, rc), max))
+}
+
+// ctxReader fails reads once ctx ends, so that the deadline stops an
+// image's indexing in the middle of a layer.
+type ctxReader struct {
+	ctx context.Context
+	r   io.Reader
+}
+
+func withContext(ctx context.Context, r io.Reader) io.Reader { return &ctxReader{ctx: ctx, r: r} }
+
+func (c *ctxReader) Read(p []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, fmt.Errorf("reading stopped: %w", context.Cause(c.ctx))
+	}
+	return c.r.Read(p)
 }
 
 const ociPrefix = "org.opencontainers.image."

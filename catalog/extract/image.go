@@ -26,7 +26,7 @@ func (x *Extractor) fillImage(ctx context.Context, rec *catalog.Record, m *oci.M
 	applyConfig(rec, &img)
 	rec.Layers = layersWithHistory(m.Layers, img.History)
 	facts := x.layerFacts(ctx, rec, m.Layers)
-	applyFacts(rec, scan.Merge(facts))
+	x.applyFacts(rec, scan.Merge(facts, x.Budget))
 	x.findBases(rec)
 }
 
@@ -84,6 +84,10 @@ func (x *Extractor) layerFacts(ctx context.Context, rec *catalog.Record, descs [
 		if oci.IsNonDistributable(d.MediaType) {
 			continue
 		}
+		if ctx.Err() != nil {
+			fail(rec, "layer %s: not read, indexing stopped", d.Digest)
+			continue
+		}
 		facts, err := x.scanLayer(ctx, rec.Repository, d)
 		if err != nil {
 			fail(rec, "layer %s: %v", d.Digest, err)
@@ -111,7 +115,7 @@ func (x *Extractor) scanLayer(ctx context.Context, repo string, d v1.Descriptor)
 	if x.LayerRead != nil {
 		x.LayerRead()
 	}
-	facts, err := scan.ScanLayer(rc, d.MediaType, x.Limits)
+	facts, err := scan.ScanLayer(withContext(ctx, rc), d.MediaType, x.Limits, x.Budget)
 	if err != nil {
 		return facts, err // partial facts are not cached
 	}

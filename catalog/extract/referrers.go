@@ -18,6 +18,8 @@ const maxSBOMBytes = 64 << 20
 
 // attachReferrers lists the manifests that refer to rec (SBOMs, signatures)
 // and merges the packages of attached SBOMs, marked with their source.
+// Each SBOM layer is read once per record, however many referrers or
+// entries list it, and no more SBOM bytes than the budget's in all.
 func (x *Extractor) attachReferrers(ctx context.Context, rec *catalog.Record) {
 	refs, err := x.Source.Referrers(ctx, rec.Ref())
 	if err != nil {
@@ -26,33 +28,30 @@ func (x *Extractor) attachReferrers(ctx context.Context, rec *catalog.Record) {
 	}
 	sort.Slice(refs, func(i, j int) bool { return refs[i].Digest < refs[j].Digest })
 	rec.Referrers = refs
-	have := map[catalog.Package]bool{}
-	for _, p := range rec.Packages {
-		have[catalog.Package{Name: p.Name, Version: p.Version, Ecosystem: p.Ecosystem}] = true
-	}
+	have := packageSet(rec)
+	reading := &sbomReading{read: map[digest.Digest]bool{}, left: x.Budget.SBOMBytes()}
 	for _, ref := range refs {
 		if !sbom.Supported(ref.ArtifactType) {
 			continue
 		}
-		pkgs, err := x.sbomPackages(ctx, rec.Repository, ref.Digest)
+		pkgs, err := x.sbomPackages(ctx, rec, ref.Digest, reading)
 		if err != nil {
 			fail(rec, "SBOM %s: %v", ref.Digest, err)
 		}
-		for _, p := range pkgs {
-			key := catalog.Package{Name: p.Name, Version: p.Version, Ecosystem: string(p.Ecosystem)}
-			if !have[key] {
-				have[key] = true
-				key.Source = "sbom:" + string(ref.Digest)
-				rec.Packages = append(rec.Packages, key)
-			}
-		}
+		x.addPackages(rec, pkgs, "sbom:"+string(ref.Digest), have)
 	}
 }
 
-// sbomPackages reads the SBOM document an SBOM referrer carries in its
-// (single) layer.
-func (x *Extractor) sbomPackages(ctx context.Context, repo string, d digest.Digest) ([]pkgdb.Package, error) {
-	_, payload, _, err := x.Source.Manifest(ctx, catalog.Ref{Repo: repo, Digest: d})
+// sbomReading is what reading a record's SBOMs has used of the budget.
+type sbomReading struct {
+	read map[digest.Digest]bool // layers read already
+	left int64                  // bytes left to read
+}
+
+// sbomPackages reads the SBOM documents an SBOM referrer carries in its
+// layers (one, usually), at most the budget's distinct layers.
+func (x *Extractor) sbomPackages(ctx context.Context, rec *catalog.Record, d digest.Digest, reading *sbomReading) ([]pkgdb.Package, error) {
+	_, payload, _, err := x.Source.Manifest(ctx, catalog.Ref{Repo: rec.Repository, Digest: d})
 	if err != nil {
 		return nil, err
 	}
@@ -61,8 +60,24 @@ func (x *Extractor) sbomPackages(ctx context.Context, repo string, d digest.Dige
 		return nil, err
 	}
 	var all []pkgdb.Package
+	layers := 0
 	for _, l := range m.Layers {
-		raw, err := x.readBlob(ctx, repo, l.Digest, maxSBOMBytes)
+		if reading.read[l.Digest] {
+			continue
+		}
+		if layers == x.Budget.SBOMLayers() {
+			rec.Cut("SBOM %s: over the limit of %d layers per referrer; the rest were not read", d, x.Budget.SBOMLayers())
+			break
+		}
+		if l.Size > reading.left {
+			rec.Cut("SBOM %s: over the limit of %d SBOM bytes per image; layer %s and the rest were not read", d, x.Budget.SBOMBytes(), l.Digest)
+			reading.left = 0
+			break
+		}
+		layers++
+		reading.read[l.Digest] = true
+		raw, err := x.readBlob(ctx, rec.Repository, l.Digest, min(maxSBOMBytes, reading.left))
+		reading.left -= int64(len(raw))
 		if err != nil {
 			return all, err
 		}

@@ -3,6 +3,7 @@ package extract
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"sync"
 
@@ -31,7 +32,7 @@ func (x *Extractor) fillSIF(ctx context.Context, rec *catalog.Record, m *oci.Man
 		return
 	}
 	defer rc.Close()
-	info, err := sif.Read(readerAt(rc), size, x.Limits)
+	info, err := sif.Read(readerAt(ctx, rc), size, x.Limits)
 	if err != nil {
 		fail(rec, "SIF %s: %v", layer.Digest, err)
 		return
@@ -48,39 +49,42 @@ func (x *Extractor) fillSIF(ctx context.Context, rec *catalog.Record, m *oci.Man
 	rec.IndexErrors = append(rec.IndexErrors, info.Problems...)
 	var facts []scan.LayerFacts
 	if info.Root != nil {
-		f, err := scan.ScanFS(info.Root, x.Limits)
+		f, err := scan.ScanFS(info.Root, x.Limits, x.Budget)
 		if err != nil {
 			fail(rec, "SIF %s system partition: %v", layer.Digest, err)
 		}
 		facts = append(facts, f)
 	}
-	applyFacts(rec, scan.Merge(facts))
+	x.applyFacts(rec, scan.Merge(facts, x.Budget))
 	for _, doc := range info.SBOMs {
 		pkgs, err := sbom.Parse(doc.MediaType, bytes.NewReader(doc.Data), maxSBOMBytes)
 		if err != nil {
 			fail(rec, "SBOM inside the SIF: %v", err)
 		}
-		for _, p := range pkgs {
-			rec.Packages = append(rec.Packages, catalog.Package{Name: p.Name, Version: p.Version, Ecosystem: string(p.Ecosystem), Source: "sbom:embedded"})
-		}
+		x.addPackages(rec, pkgs, "sbom:embedded", nil)
 	}
 }
 
 // readerAt gives random access over a seekable blob reader; SIF readers
-// jump between the header, descriptors and partitions.
-func readerAt(r io.ReadSeeker) io.ReaderAt {
-	if ra, ok := r.(io.ReaderAt); ok {
-		return ra
-	}
-	return &seekReaderAt{r: r}
+// jump between the header, descriptors and partitions. Reads fail once
+// ctx ends.
+func readerAt(ctx context.Context, r io.ReadSeeker) io.ReaderAt {
+	return &seekReaderAt{ctx: ctx, r: r}
 }
 
 type seekReaderAt struct {
-	mu sync.Mutex
-	r  io.ReadSeeker
+	ctx context.Context
+	mu  sync.Mutex
+	r   io.ReadSeeker
 }
 
 func (s *seekReaderAt) ReadAt(p []byte, off int64) (int, error) {
+	if err := s.ctx.Err(); err != nil {
+		return 0, fmt.Errorf("reading stopped: %w", context.Cause(s.ctx))
+	}
+	if ra, ok := s.r.(io.ReaderAt); ok {
+		return ra.ReadAt(p, off)
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if _, err := s.r.Seek(off, io.SeekStart); err != nil {

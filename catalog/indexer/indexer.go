@@ -17,11 +17,19 @@ import (
 	"github.com/oyster-registry/oyster/oci"
 )
 
-// Store is what the indexer needs of the state store: records and the
-// layer cache.
+// Store is what the indexer needs of the state store: records, the layer
+// cache and the count of indexing attempts.
 type Store interface {
 	catalog.Store
 	extract.LayerCache
+	// StartIndexing notes that indexing ref begins and returns how many
+	// attempts, this one included, began since one last finished: those
+	// the process did not survive, and this one.
+	StartIndexing(ref catalog.Ref) (int, error)
+	// FinishIndexing forgets the attempts at ref.
+	FinishIndexing(ref catalog.Ref) error
+	// ForgetAttempts forgets the attempts at every image.
+	ForgetAttempts() error
 }
 
 // Options are an indexer's parts and settings.
@@ -31,6 +39,8 @@ type Options struct {
 	Search catalog.SearchIndex
 	// Limits bound what reading one layer or SIF may cost.
 	Limits oci.Limits
+	// Budget bounds what one record keeps and what building it costs.
+	Budget catalog.Budget
 	// Workers is how many manifests are indexed at once; less than 1
 	// means 1.
 	Workers int
@@ -43,6 +53,7 @@ type Indexer struct {
 	store   Store
 	search  catalog.SearchIndex
 	x       *extract.Extractor
+	budget  catalog.Budget
 	q       *queue
 	workers int
 	log     *slog.Logger
@@ -64,9 +75,9 @@ func New(o Options) *Indexer {
 		log = slog.Default()
 	}
 	return &Indexer{
-		src: o.Source, store: o.Store, search: o.Search, log: log,
+		src: o.Source, store: o.Store, search: o.Search, log: log, budget: o.Budget,
 		q: newQueue(), workers: max(1, o.Workers), pulls: map[catalog.Ref]uint64{},
-		x: &extract.Extractor{Source: o.Source, Store: o.Store, Layers: o.Store, Limits: o.Limits, LayerRead: layersScanned.Inc},
+		x: &extract.Extractor{Source: o.Source, Store: o.Store, Layers: o.Store, Limits: o.Limits, Budget: o.Budget, LayerRead: layersScanned.Inc},
 	}
 }
 

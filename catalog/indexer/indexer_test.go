@@ -211,7 +211,7 @@ func TestReindexReportsProgress(t *testing.T) {
 	c := catalogtest.New(t)
 	ix := indexer.New(indexer.Options{Source: src, Store: c.Store, Search: c.Search, Workers: 2, Log: quiet()})
 	var calls [][2]int
-	err := ix.Reindex(context.Background(), func(done, total int) { calls = append(calls, [2]int{done, total}) })
+	err := ix.Reindex(context.Background(), func(done, total int) { calls = append(calls, [2]int{done, total}) }, false)
 	if err != nil {
 		t.Fatal(err)
 	}

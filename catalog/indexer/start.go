@@ -3,6 +3,8 @@ package indexer
 import (
 	"context"
 	"time"
+
+	"github.com/oyster-registry/oyster/catalog"
 )
 
 // Start brings the catalog in line with storage and keeps it there until
@@ -42,14 +44,34 @@ type Progress func(done, total int)
 
 // Reindex rebuilds the records and the search index from storage, keeping
 // cached layer facts (they depend only on layer content) and pull counts.
-// It is for a process that did not Start (`registry reindex`): it runs the
-// workers itself until it returns.
-func (ix *Indexer) Reindex(ctx context.Context, progress Progress) error {
+// Partial records (an image over the budget, or given up on) are kept as
+// they are, not indexed again, unless retryFailed. It is for a process
+// that did not Start (`registry reindex`): it runs the workers itself
+// until it returns.
+func (ix *Indexer) Reindex(ctx context.Context, progress Progress, retryFailed bool) error {
+	var kept []*catalog.Record
+	if retryFailed {
+		if err := ix.store.ForgetAttempts(); err != nil {
+			return err
+		}
+	} else if err := ix.store.Records("", func(rec *catalog.Record) error {
+		if rec.Partial {
+			kept = append(kept, rec)
+		}
+		return nil
+	}); err != nil {
+		return err
+	}
 	if err := ix.store.Reset(); err != nil {
 		return err
 	}
 	if err := ix.search.Reset(); err != nil {
 		return err
+	}
+	for _, rec := range kept {
+		if err := ix.save(rec); err != nil {
+			return err
+		}
 	}
 	ctx, stop := context.WithCancel(ctx)
 	defer stop()

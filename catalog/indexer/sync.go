@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"slices"
 	"sort"
 	"time"
@@ -39,8 +40,11 @@ func (ix *Indexer) syncManifest(ctx context.Context, ref catalog.Ref) error {
 	if err != nil {
 		return err
 	}
-	rec, pending, err := ix.x.Record(ctx, ref)
+	rec, pending, err := ix.extract(ctx, ref)
 	if errors.Is(err, catalog.ErrNotFound) {
+		if err := ix.store.FinishIndexing(ref); err != nil {
+			return err
+		}
 		return ix.remove(old)
 	}
 	if err != nil {
@@ -61,6 +65,29 @@ func (ix *Indexer) syncManifest(ctx context.Context, ref catalog.Ref) error {
 		return err
 	}
 	return ix.relink(rec, pending)
+}
+
+// extract builds the record of ref, counting the attempt: an image that
+// more than the budget's attempts did not finish (the process died while
+// indexing it) is not read again but recorded as failed, until
+// ForgetAttempts (`registry reindex --retry-failed`). A poison image
+// costs at most that many restarts, never a crash loop.
+func (ix *Indexer) extract(ctx context.Context, ref catalog.Ref) (*catalog.Record, []catalog.Ref, error) {
+	attempts, err := ix.store.StartIndexing(ref)
+	if err != nil {
+		return nil, nil, err
+	}
+	if given := attempts - 1; given >= ix.budget.Attempts() {
+		ix.log.Warn("catalog gives up on an image", "repository", ref.Repo, "digest", ref.Digest, "unfinished_attempts", given)
+		why := fmt.Sprintf("indexing: failed; %d attempts did not finish (the registry stopped while reading this image), over the limit of %d; run `registry reindex --retry-failed` to try again", given, ix.budget.Attempts())
+		rec, err := ix.x.Abandoned(ctx, ref, why)
+		return rec, nil, err // the attempts stay counted: a new event gives up again
+	}
+	rec, pending, err := ix.x.Record(ctx, ref)
+	if ferr := ix.store.FinishIndexing(ref); err == nil {
+		err = ferr
+	}
+	return rec, pending, err
 }
 
 // sameRecord reports whether a freshly built record equals the stored one.

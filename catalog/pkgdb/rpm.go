@@ -30,18 +30,22 @@ func ParseRPMDB(r io.Reader, source string) ([]Package, error) {
 	defer f.Close()
 	blobs, err := rpmHeaderBlobs(f, size)
 	var pkgs []Package
-	errs := []error{err}
+	var errs errorList
+	errs.add(err)
 	for _, b := range blobs {
 		p, err := parseRPMHeader(b)
 		switch {
 		case err != nil:
-			errs = append(errs, err)
+			errs.add(err)
+		case len(pkgs) == MaxPackagesPerFile:
+			errs.add(ErrTooManyPackages)
+			return pkgs, errs.err()
 		case p.Name != "gpg-pubkey":
 			p.Source = source
 			pkgs = append(pkgs, p)
 		}
 	}
-	return pkgs, errors.Join(errs...)
+	return pkgs, errs.err()
 }
 
 // spool copies r to a temporary file, failing with ErrTooLarge past max.

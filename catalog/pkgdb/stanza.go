@@ -105,11 +105,12 @@ func truncate(s string, n int) string {
 }
 
 // readStanzas reads every stanza of sr, turning each into packages with
-// convert. Malformed stanzas become errors in the returned (joined) error
-// while the rest still parse; a fatal error ends the read.
+// convert. Malformed stanzas become errors in the returned error (the first
+// MaxErrorsKept of them, and a count) while the rest still parse; a fatal
+// error, or more than MaxPackagesPerFile packages, ends the read.
 func readStanzas(sr *stanzaReader, convert func(stanza) (Package, bool, error)) ([]Package, error) {
 	var pkgs []Package
-	var errs []error
+	var errs errorList
 	for {
 		st, err := sr.next()
 		if err == io.EOF {
@@ -117,20 +118,23 @@ func readStanzas(sr *stanzaReader, convert func(stanza) (Package, bool, error)) 
 		}
 		var syn *SyntaxError
 		if errors.As(err, &syn) {
-			errs = append(errs, err)
+			errs.add(err)
 			continue
 		}
 		if err != nil {
-			errs = append(errs, err)
+			errs.add(err)
 			break
 		}
 		p, ok, err := convert(st)
-		if err != nil {
-			errs = append(errs, err)
+		errs.add(err)
+		if !ok {
+			continue
 		}
-		if ok {
-			pkgs = append(pkgs, p)
+		if len(pkgs) == MaxPackagesPerFile {
+			errs.add(ErrTooManyPackages)
+			break
 		}
+		pkgs = append(pkgs, p)
 	}
-	return pkgs, errors.Join(errs...)
+	return pkgs, errs.err()
 }

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/oyster-registry/oyster/catalog"
 	"github.com/oyster-registry/oyster/catalog/scan"
 	"github.com/oyster-registry/oyster/oci"
 )
@@ -100,7 +101,7 @@ func BenchmarkLayerIndexing(b *testing.B) {
 	scan := func() error {
 		f, _ := os.Open(path)
 		defer f.Close()
-		facts, err := scan.ScanLayer(f, "application/vnd.oci.image.layer.v1.tar+gzip", oci.Limits{MaxLayerBytes: 2 << 30})
+		facts, err := scan.ScanLayer(f, "application/vnd.oci.image.layer.v1.tar+gzip", oci.Limits{MaxLayerBytes: 2 << 30}, catalog.Budget{})
 		if err == nil && len(facts.Findings) == 0 {
 			err = errors.New("scan found nothing")
 		}

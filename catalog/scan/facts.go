@@ -56,7 +56,12 @@ type LayerFacts struct {
 	OpaqueDirs []string `json:"opaqueDirs,omitempty"`
 	// Problems are non-fatal: a file that did not parse, a file over the
 	// size limit, an unsafe entry name. The rest of the layer was read.
-	Problems []string `json:"problems,omitempty"`
+	// At most the budget's problems are kept; ProblemsOmitted counts the
+	// rest.
+	Problems        []string `json:"problems,omitempty"`
+	ProblemsOmitted int      `json:"problemsOmitted,omitempty"`
+	// Truncated says what the budget cut from these facts, and why.
+	Truncated []string `json:"truncated,omitempty"`
 }
 
 // ImageFacts is the merged view of an image's layers.
@@ -66,6 +71,10 @@ type ImageFacts struct {
 	Packages []pkgdb.Package `json:"packages,omitempty"`
 	// Findings that survive in the final filesystem, sorted by path.
 	Findings []Finding `json:"findings,omitempty"`
-	// Problems of all layers, prefixed with the layer index.
-	Problems []string `json:"problems,omitempty"`
+	// Problems of all layers, prefixed with the layer index, at most the
+	// budget's; ProblemsOmitted counts the rest.
+	Problems        []string `json:"problems,omitempty"`
+	ProblemsOmitted int      `json:"problemsOmitted,omitempty"`
+	// Truncated says what the budget cut, in the layers or in the merge.
+	Truncated []string `json:"truncated,omitempty"`
 }

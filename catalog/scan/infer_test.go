@@ -5,6 +5,7 @@ import (
 	"reflect"
 	"testing"
 
+	"github.com/oyster-registry/oyster/catalog"
 	"github.com/oyster-registry/oyster/internal/testlayers"
 
 	"github.com/oyster-registry/oyster/catalog/pkgdb"
@@ -12,7 +13,7 @@ import (
 )
 
 func TestDeriveDebianImage(t *testing.T) {
-	img := Merge(scanAll(t, debianLayers(t), debianMediaTypes))
+	img := Merge(scanAll(t, debianLayers(t), debianMediaTypes), catalog.Budget{})
 	d := Infer(img, []string{"PATH=/usr/bin", "JULIA_VERSION=1.10.2", "JAVA_VERSION=jdk-17.0.10+7"}, nil)
 	want := []Runtime{
 		{"java", "17.0.10+7", "env JAVA_VERSION"},
@@ -32,7 +33,7 @@ func TestDeriveDebianImage(t *testing.T) {
 // The base layer alone has Debian's Python: the package's version wins
 // over the lib directory's less precise one.
 func TestDeriveDebianBase(t *testing.T) {
-	img := Merge(scanAll(t, debianLayers(t)[:1], debianMediaTypes))
+	img := Merge(scanAll(t, debianLayers(t)[:1], debianMediaTypes), catalog.Budget{})
 	d := Infer(img, nil, nil)
 	want := []Runtime{{"python", "3.11.2", "deb python3.11-minimal"}, {"r", "4.3.2", "r base"}}
 	if !reflect.DeepEqual(d.Runtimes, want) || d.CUDA != "" {
@@ -46,11 +47,11 @@ func TestDerivePythonFromPathAndEnv(t *testing.T) {
 	f, err := ScanLayer(bytes.NewReader(testlayers.Tar(t,
 		testlayers.File("usr/local/lib/python3.12/site-packages/pip-24.0.dist-info/METADATA", "Name: pip\nVersion: 24.0\n"),
 		testlayers.File("usr/local/lib/python3.12/os.py", ""),
-	)), "", oci.Limits{})
+	)), "", oci.Limits{}, catalog.Budget{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	img := Merge([]LayerFacts{f})
+	img := Merge([]LayerFacts{f}, catalog.Budget{})
 	if d := Infer(img, nil, nil); !reflect.DeepEqual(d.Runtimes, []Runtime{{"python", "3.12", "path usr/local/lib/python3.12"}}) {
 		t.Errorf("from path: %+v", d.Runtimes)
 	}
@@ -103,7 +104,7 @@ func TestDeriveCUDA(t *testing.T) {
 }
 
 func TestParseCUDAVersionTxt(t *testing.T) {
-	f, err := ScanLayer(bytes.NewReader(testlayers.Tar(t, testlayers.File("usr/local/cuda-10.2/version.txt", "CUDA Version 10.2.89\n"))), "", oci.Limits{})
+	f, err := ScanLayer(bytes.NewReader(testlayers.Tar(t, testlayers.File("usr/local/cuda-10.2/version.txt", "CUDA Version 10.2.89\n"))), "", oci.Limits{}, catalog.Budget{})
 	if err != nil || len(f.Findings) != 1 || f.Findings[0].Version != "10.2.89" {
 		t.Fatalf("findings %+v, err %v", f.Findings, err)
 	}

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/oyster-registry/oyster/catalog"
 	"github.com/oyster-registry/oyster/internal/testlayers"
 
 	"github.com/oyster-registry/oyster/oci"
@@ -36,11 +37,11 @@ func TestScanLayerHugeMetadata(t *testing.T) {
 		return writeFile(tw, sitePackages+"numpy-1.26.4.dist-info/METADATA", int64(len(numpyMetadata)), strings.NewReader(numpyMetadata))
 	})
 	before := totalAlloc()
-	f, err := ScanLayer(layer, "", oci.Limits{})
+	f, err := ScanLayer(layer, "", oci.Limits{}, catalog.Budget{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := pkgKeys(Merge([]LayerFacts{f}).Packages); !reflect.DeepEqual(got, []string{"python numpy 1.26.4"}) {
+	if got := pkgKeys(Merge([]LayerFacts{f}, catalog.Budget{}).Packages); !reflect.DeepEqual(got, []string{"python numpy 1.26.4"}) {
 		t.Errorf("packages = %q", got)
 	}
 	want := fmt.Sprintf("%shuge-1.0.dist-info/METADATA: file exceeds the limit of %d file bytes (tar header claims %d bytes)", sitePackages, oci.DefaultMaxFileBytes, huge)
@@ -59,7 +60,7 @@ func TestScanLayerAbsurdHeader(t *testing.T) {
 		t.Fatal(err)
 	}
 	buf.WriteString("Package: x\n") // no body, no trailer
-	_, err := ScanLayer(&buf, "", oci.Limits{})
+	_, err := ScanLayer(&buf, "", oci.Limits{}, catalog.Budget{})
 	var le *oci.LimitError
 	if !errors.As(err, &le) || le.Limit != oci.LimitLayerBytes || le.Claimed != 1<<50 {
 		t.Fatalf("err = %v, want a layer-bytes LimitError claiming 2^50", err)
@@ -79,7 +80,7 @@ func TestScanLayerBombs(t *testing.T) {
 				t.Fatalf("%s bomb is %d bytes", name, len(blob))
 			}
 			before := totalAlloc()
-			f, err := ScanLayer(bytes.NewReader(blob), "", oci.Limits{MaxLayerBytes: limit})
+			f, err := ScanLayer(bytes.NewReader(blob), "", oci.Limits{MaxLayerBytes: limit}, catalog.Budget{})
 			var le *oci.LimitError
 			if !errors.As(err, &le) || le.Limit != oci.LimitLayerBytes || le.Claimed != 0 {
 				t.Fatalf("err = %v, want a LimitError from the decompressed byte count", err)
@@ -106,7 +107,7 @@ func manySmallFiles(t *testing.T, size int) []byte {
 }
 
 func TestScanLayerEntryLimit(t *testing.T) {
-	_, err := ScanLayer(bytes.NewReader(testlayers.Tar(t, testlayers.Dir("a/"), testlayers.Dir("b/"), testlayers.Dir("c/"))), "", oci.Limits{MaxEntries: 2})
+	_, err := ScanLayer(bytes.NewReader(testlayers.Tar(t, testlayers.Dir("a/"), testlayers.Dir("b/"), testlayers.Dir("c/"))), "", oci.Limits{MaxEntries: 2}, catalog.Budget{})
 	var le *oci.LimitError
 	if !errors.As(err, &le) || le.Limit != oci.LimitEntries {
 		t.Fatalf("err = %v, want an entries LimitError", err)

@@ -3,8 +3,8 @@ package scan
 import (
 	"fmt"
 	"sort"
-	"strings"
 
+	"github.com/oyster-registry/oyster/catalog"
 	"github.com/oyster-registry/oyster/catalog/pkgdb"
 )
 
@@ -15,50 +15,62 @@ import (
 // upper layer replaces the lower one's package list, a whited-out dist-info
 // directory takes its Python package with it, an opaque directory hides all
 // lower content under it.
-func Merge(layers []LayerFacts) ImageFacts {
-	view := map[string]Finding{}
+//
+// The view is a tree of path segments, so a whiteout costs the length of
+// its path whatever it deletes: merging is linear in the paths of all
+// layers (a layer of a million whiteouts over a million findings takes
+// about a second, not hours). budget bounds the problems and packages
+// kept; what it cuts is said in ImageFacts.Truncated.
+func Merge(layers []LayerFacts, budget catalog.Budget) ImageFacts {
+	view := newPathTree()
+	problems := catalog.Problems{Max: budget.Problems()}
 	var img ImageFacts
 	for i, l := range layers {
 		for _, dir := range l.OpaqueDirs {
-			deleteBelow(view, dir)
+			view.deleteBelow(dir)
 		}
 		for _, p := range l.Whiteouts {
-			delete(view, p)
-			deleteBelow(view, p)
+			view.delete(p)
 		}
 		for _, f := range l.Findings {
-			view[f.Path] = f
+			view.put(f)
 		}
 		for _, p := range l.Problems {
-			img.Problems = append(img.Problems, fmt.Sprintf("layer %d: %s", i, p))
+			problems.Add(fmt.Sprintf("layer %d: %s", i, p))
+		}
+		problems.Omitted += l.ProblemsOmitted
+		for _, t := range l.Truncated {
+			img.Truncated = append(img.Truncated, fmt.Sprintf("layer %d: %s", i, t))
 		}
 	}
-	for _, f := range view {
-		img.Findings = append(img.Findings, f)
-		img.Packages = append(img.Packages, f.Packages...)
-	}
-	sort.Slice(img.Findings, func(i, j int) bool { return img.Findings[i].Path < img.Findings[j].Path })
-	sortPackages(img.Packages)
+	img.Findings = view.findings()
+	img.Problems, img.ProblemsOmitted = problems.Kept, problems.Omitted
+	img.Packages, img.Truncated = packagesWithin(img.Findings, budget, img.Truncated)
 	img.OS = osRelease(view)
 	return img
 }
 
-// deleteBelow removes every finding strictly inside dir ("" is the root).
-func deleteBelow(view map[string]Finding, dir string) {
-	prefix := dir + "/"
-	for p := range view {
-		if dir == "" || strings.HasPrefix(p, prefix) {
-			delete(view, p)
-		}
+// packagesWithin lists the packages of findings, sorted, at most the
+// budget's.
+func packagesWithin(findings []Finding, budget catalog.Budget, truncated []string) ([]pkgdb.Package, []string) {
+	var pkgs []pkgdb.Package
+	for _, f := range findings {
+		pkgs = append(pkgs, f.Packages...)
 	}
+	sortPackages(pkgs)
+	if most := budget.Packages(); len(pkgs) > most {
+		truncated = append(truncated, fmt.Sprintf("packages: %d, over the limit of %d per image; the first %d in order were kept", len(pkgs), most, most))
+		pkgs = pkgs[:most]
+	}
+	return pkgs, truncated
 }
 
 // osRelease prefers etc/os-release, which os-release(5) says takes
 // precedence, and falls back to usr/lib/os-release, which it usually links
 // to.
-func osRelease(view map[string]Finding) *pkgdb.OSRelease {
+func osRelease(view *pathTree) *pkgdb.OSRelease {
 	for _, p := range []string{"etc/os-release", "usr/lib/os-release"} {
-		if f := view[p]; f.OSRelease != nil {
+		if f := view.get(p); f != nil && f.OSRelease != nil {
 			return f.OSRelease
 		}
 	}

@@ -2,11 +2,13 @@ package scan
 
 import (
 	"archive/tar"
+	"errors"
 	"fmt"
 	"io"
 	"sort"
 	"strings"
 
+	"github.com/oyster-registry/oyster/catalog"
 	"github.com/oyster-registry/oyster/catalog/pkgdb"
 	"github.com/oyster-registry/oyster/oci"
 )
@@ -18,8 +20,10 @@ import (
 // or an oversized layer, oci.ErrNotLayer, a corrupt stream); the LayerFacts
 // returned with it hold what was read before, and should not be cached as
 // the layer's facts.
-func ScanLayer(r io.Reader, mediaType string, limits oci.Limits) (LayerFacts, error) {
-	s := &scanner{byPath: map[string]Finding{}, pythonLibs: map[string]string{}}
+// budget bounds the problems and packages kept; what it cuts is said in
+// LayerFacts.Truncated.
+func ScanLayer(r io.Reader, mediaType string, limits oci.Limits, budget catalog.Budget) (LayerFacts, error) {
+	s := newScanner(budget)
 	c, err := oci.WalkLayer(r, mediaType, limits, oci.LayerHandler{
 		Want:     s.want,
 		File:     s.file,
@@ -31,13 +35,22 @@ func ScanLayer(r io.Reader, mediaType string, limits oci.Limits) (LayerFacts, er
 	return f, err
 }
 
-// scanner accumulates the facts of one layer.
+// scanner accumulates the facts of one layer, within a budget.
 type scanner struct {
-	byPath     map[string]Finding
-	pythonLibs map[string]string // lib/pythonX.Y dir -> X.Y
-	whiteouts  []string
-	opaque     []string
-	problems   []string
+	budget      catalog.Budget
+	byPath      map[string]Finding
+	pythonLibs  map[string]string // lib/pythonX.Y dir -> X.Y
+	whiteouts   []string
+	opaque      []string
+	problems    catalog.Problems
+	packages    int // kept so far, over all findings
+	packagesCut bool
+	truncated   []string // what the budget cut
+}
+
+func newScanner(budget catalog.Budget) *scanner {
+	return &scanner{budget: budget, byPath: map[string]Finding{}, pythonLibs: map[string]string{},
+		problems: catalog.Problems{Max: budget.Problems()}}
 }
 
 // want selects the database files, and notes Python lib directories on the
@@ -68,6 +81,11 @@ func (s *scanner) file(h oci.Header, content io.Reader) error {
 // hardlink gives a hard link the content of its target, which tar stores
 // once, at the target's earlier entry.
 func (s *scanner) hardlink(kind FileKind, h oci.Header) {
+	if h.Linkname == "" { // the walker clears targets that leave the root
+		s.problem(h.Path, fmt.Errorf("hard link target: %w", oci.ErrUnsafePath))
+		s.byPath[h.Path] = Finding{Path: h.Path, Kind: kind}
+		return
+	}
 	target, ok := s.byPath[h.Linkname]
 	if !ok || target.Kind != kind {
 		s.problem(h.Path, fmt.Errorf("hard link to %s, which was not read", h.Linkname))
@@ -89,7 +107,27 @@ func (s *scanner) parse(kind FileKind, p string, r io.Reader) {
 	if err != nil {
 		s.problem(p, err)
 	}
+	f.Packages = s.keep(p, f.Packages)
 	s.byPath[p] = f
+}
+
+// keep drops the packages of file p whose names or versions are not
+// plain text, and those over the budget's package count.
+func (s *scanner) keep(p string, pkgs []pkgdb.Package) []pkgdb.Package {
+	kept := pkgs[:0]
+	for _, pkg := range pkgs {
+		if err := pkg.Check(); err != nil {
+			s.problem(p, err)
+			continue
+		}
+		if s.packages == s.budget.Packages() {
+			s.cutPackages(p)
+			break
+		}
+		s.packages++
+		kept = append(kept, pkg)
+	}
+	return kept
 }
 
 func (s *scanner) whiteout(w oci.Whiteout) {
@@ -100,16 +138,45 @@ func (s *scanner) whiteout(w oci.Whiteout) {
 	}
 }
 
+// cutPackages notes, once, that the budget's package count was reached
+// while reading file p.
+func (s *scanner) cutPackages(p string) {
+	if !s.packagesCut {
+		s.packagesCut = true
+		s.truncated = append(s.truncated, fmt.Sprintf("packages: over the limit of %d per layer; from %s on, not all were kept", s.budget.Packages(), p))
+	}
+}
+
 // problem records a non-fatal error, one entry per line of it (a parser
-// joins the errors of several bad stanzas), each prefixed with its path
-// unless it names it already (an *oci.LimitError for a file does).
+// reports several bad stanzas at once), each prefixed with its path unless
+// it names it already (an *oci.LimitError for a file does). One error
+// keeps at most the budget's problems per file; the rest are counted.
 func (s *scanner) problem(p string, err error) {
-	for _, msg := range strings.Split(err.Error(), "\n") {
+	lines, omitted := problemLines(err)
+	for i, msg := range lines {
+		if i == s.budget.ProblemsPerFile() {
+			omitted += len(lines) - i
+			break
+		}
 		if !strings.HasPrefix(msg, p+": ") {
 			msg = p + ": " + msg
 		}
-		s.problems = append(s.problems, msg)
+		s.problems.Add(msg)
 	}
+	s.problems.Omitted += omitted
+}
+
+// problemLines splits err into its lines; a parser's *pkgdb.Errors also
+// says how many errors it did not keep.
+func problemLines(err error) (lines []string, omitted int) {
+	var errs *pkgdb.Errors
+	if !errors.As(err, &errs) {
+		return strings.Split(err.Error(), "\n"), 0
+	}
+	for _, e := range errs.Errs {
+		lines = append(lines, strings.Split(e.Error(), "\n")...)
+	}
+	return lines, errs.Omitted
 }
 
 func (s *scanner) facts() LayerFacts {
@@ -118,7 +185,8 @@ func (s *scanner) facts() LayerFacts {
 			s.byPath[dir] = Finding{Path: dir, Kind: FilePythonLib, Version: v}
 		}
 	}
-	f := LayerFacts{Whiteouts: s.whiteouts, OpaqueDirs: s.opaque, Problems: s.problems}
+	f := LayerFacts{Whiteouts: s.whiteouts, OpaqueDirs: s.opaque, Problems: s.problems.Kept,
+		ProblemsOmitted: s.problems.Omitted, Truncated: s.truncated}
 	for _, fi := range s.byPath {
 		f.Findings = append(f.Findings, fi)
 	}

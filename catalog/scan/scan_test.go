@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/oyster-registry/oyster/catalog"
 	"github.com/oyster-registry/oyster/internal/testlayers"
 
 	v1 "github.com/opencontainers/image-spec/specs-go/v1"
@@ -65,7 +66,7 @@ func scanAll(t *testing.T, blobs [][]byte, mediaTypes []string) []LayerFacts {
 	t.Helper()
 	var layers []LayerFacts
 	for i, b := range blobs {
-		f, err := ScanLayer(bytes.NewReader(b), mediaTypes[i], oci.Limits{})
+		f, err := ScanLayer(bytes.NewReader(b), mediaTypes[i], oci.Limits{}, catalog.Budget{})
 		if err != nil {
 			t.Fatalf("layer %d: %v", i, err)
 		}
@@ -84,13 +85,13 @@ func pkgKeys(pkgs []pkgdb.Package) []string {
 
 func TestScanAndMergeDebianImage(t *testing.T) {
 	layers := scanAll(t, debianLayers(t), debianMediaTypes)
-	if got := pkgKeys(Merge(layers[:1]).Packages); !reflect.DeepEqual(got, []string{
+	if got := pkgKeys(Merge(layers[:1], catalog.Budget{}).Packages); !reflect.DeepEqual(got, []string{
 		"deb base-files 12.4+deb12u5", "deb libc6 2.36-9+deb12u4", "deb python3.11-minimal 3.11.2-6+deb12u1",
 		"python python-apt 2.6.0", "python six 1.16.0", "r base 4.3.2",
 	}) {
 		t.Errorf("base layer packages = %q", got)
 	}
-	img := Merge(layers)
+	img := Merge(layers, catalog.Budget{})
 	want := []string{
 		"conda numpy 1.26.4",
 		"conda python 3.11.7",
@@ -163,7 +164,7 @@ func TestLayerFactsJSONRoundTrip(t *testing.T) {
 	if !reflect.DeepEqual(back, layers) {
 		t.Fatalf("round trip changed the facts:\n%s", data)
 	}
-	if !reflect.DeepEqual(Merge(back), Merge(layers)) {
+	if !reflect.DeepEqual(Merge(back, catalog.Budget{}), Merge(layers, catalog.Budget{})) {
 		t.Error("merging cached facts differs from merging fresh ones")
 	}
 }
@@ -195,7 +196,7 @@ func TestMergeWhiteouts(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			var got []string
-			for _, p := range Merge([]LayerFacts{base, tc.upper}).Packages {
+			for _, p := range Merge([]LayerFacts{base, tc.upper}, catalog.Budget{}).Packages {
 				got = append(got, p.Name)
 			}
 			if !reflect.DeepEqual(got, tc.want) {
@@ -210,11 +211,11 @@ func TestScanLayerAlpine(t *testing.T) {
 		testlayers.File("etc/os-release", alpineOSRelease),
 		testlayers.File("lib/apk/db/installed", apkInstalled),
 		testlayers.File("usr/lib/python3.11/site-packages/pip-23.3.1.dist-info/METADATA", "Metadata-Version: 2.1\nName: pip\nVersion: 23.3.1\n"),
-	))), "application/vnd.docker.image.rootfs.diff.tar.gzip", oci.Limits{})
+	))), "application/vnd.docker.image.rootfs.diff.tar.gzip", oci.Limits{}, catalog.Budget{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	img := Merge([]LayerFacts{f})
+	img := Merge([]LayerFacts{f}, catalog.Budget{})
 	want := []string{"apk musl 1.2.4_git20230717-r4", "apk python3 3.11.8-r0", "python pip 23.3.1"}
 	if got := pkgKeys(img.Packages); !reflect.DeepEqual(got, want) {
 		t.Errorf("packages = %q", got)
@@ -237,7 +238,7 @@ func TestScanLayerRPM(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	lower, err := ScanLayer(bytes.NewReader(testlayers.Tar(t, testlayers.File("var/lib/rpm/Packages", string(bdb)))), "", oci.Limits{})
+	lower, err := ScanLayer(bytes.NewReader(testlayers.Tar(t, testlayers.File("var/lib/rpm/Packages", string(bdb)))), "", oci.Limits{}, catalog.Budget{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -245,14 +246,14 @@ func TestScanLayerRPM(t *testing.T) {
 		testlayers.Whiteout("var/lib/rpm/Packages"),
 		testlayers.File("usr/lib/sysimage/rpm/rpmdb.sqlite", string(sqlite)),
 		testlayers.File("var/lib/rpm/Packages.db", "RpmP"+strings.Repeat("\x00", 60)),
-	))), "", oci.Limits{})
+	))), "", oci.Limits{}, catalog.Budget{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := pkgKeys(Merge([]LayerFacts{lower}).Packages); !reflect.DeepEqual(got, []string{"rpm hello-oyster 1:2.12.1-3.el9", "rpm libfoo 0.9~rc1-1"}) {
+	if got := pkgKeys(Merge([]LayerFacts{lower}, catalog.Budget{}).Packages); !reflect.DeepEqual(got, []string{"rpm hello-oyster 1:2.12.1-3.el9", "rpm libfoo 0.9~rc1-1"}) {
 		t.Errorf("BDB packages = %q", got)
 	}
-	img := Merge([]LayerFacts{lower, upper})
+	img := Merge([]LayerFacts{lower, upper}, catalog.Budget{})
 	for _, p := range img.Packages {
 		if p.Source != "usr/lib/sysimage/rpm/rpmdb.sqlite" {
 			t.Errorf("package %s survived from %s", p.Name, p.Source)
@@ -268,12 +269,12 @@ func TestScanLayerHardlink(t *testing.T) {
 		testlayers.File(sitePackages+"numpy-1.26.4.dist-info/METADATA", numpyMetadata),
 		testlayers.Hardlink("opt/venv/lib/python3.11/site-packages/numpy-1.26.4.dist-info/METADATA", sitePackages+"numpy-1.26.4.dist-info/METADATA"),
 		testlayers.Hardlink("opt/venv2/lib/python3.11/site-packages/x-1.dist-info/METADATA", "usr/share/doc/unread"),
-	)), "", oci.Limits{})
+	)), "", oci.Limits{}, catalog.Budget{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	var sources []string
-	for _, p := range Merge([]LayerFacts{f}).Packages {
+	for _, p := range Merge([]LayerFacts{f}, catalog.Budget{}).Packages {
 		sources = append(sources, p.Source)
 	}
 	sort.Strings(sources)
@@ -292,11 +293,11 @@ func TestScanLayerMalformedFiles(t *testing.T) {
 		testlayers.File("usr/lib/python3/dist-packages/x-1.dist-info/METADATA", "\x00\x01\x02"),
 		testlayers.File("usr/local/cuda/version.json", "{}"),
 		testlayers.File("etc/os-release", "\n"),
-	)), "", oci.Limits{})
+	)), "", oci.Limits{}, catalog.Budget{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := pkgKeys(Merge([]LayerFacts{f}).Packages); !reflect.DeepEqual(got, []string{"deb ok 1.0", "deb ok2 2"}) {
+	if got := pkgKeys(Merge([]LayerFacts{f}, catalog.Budget{}).Packages); !reflect.DeepEqual(got, []string{"deb ok 1.0", "deb ok2 2"}) {
 		t.Errorf("packages = %q", got)
 	}
 	wantProblems := []string{
@@ -318,7 +319,7 @@ func TestScanLayerMalformedFiles(t *testing.T) {
 }
 
 func TestScanLayerNotALayer(t *testing.T) {
-	_, err := ScanLayer(strings.NewReader("SIF"), oci.MediaTypeSIFLayer, oci.Limits{})
+	_, err := ScanLayer(strings.NewReader("SIF"), oci.MediaTypeSIFLayer, oci.Limits{}, catalog.Budget{})
 	if !errors.Is(err, oci.ErrNotLayer) {
 		t.Fatalf("err = %v, want oci.ErrNotLayer", err)
 	}

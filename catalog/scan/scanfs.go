@@ -6,6 +6,7 @@ import (
 	"io"
 	"io/fs"
 
+	"github.com/oyster-registry/oyster/catalog"
 	"github.com/oyster-registry/oyster/oci"
 )
 
@@ -15,9 +16,10 @@ import (
 // Symlinks are recorded, not followed, as in a layer. Paths that cannot be
 // read, and files over limits.MaxFileBytes, become Problems; walking more
 // than limits.MaxEntries paths, or an *oci.LimitError from fsys itself,
-// stops the scan with that error and the facts read so far.
-func ScanFS(fsys fs.FS, limits oci.Limits) (LayerFacts, error) {
-	s := &scanner{byPath: map[string]Finding{}, pythonLibs: map[string]string{}}
+// stops the scan with that error and the facts read so far. budget bounds
+// what is kept, as for ScanLayer.
+func ScanFS(fsys fs.FS, limits oci.Limits, budget catalog.Budget) (LayerFacts, error) {
+	s := newScanner(budget)
 	w := fsWalker{s: s, fsys: fsys, limits: limits}
 	err := fs.WalkDir(fsys, ".", w.visit)
 	return s.facts(), err

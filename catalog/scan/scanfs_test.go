@@ -10,6 +10,7 @@ import (
 	"testing"
 	"testing/fstest"
 
+	"github.com/oyster-registry/oyster/catalog"
 	"github.com/oyster-registry/oyster/internal/testlayers"
 
 	"github.com/oyster-registry/oyster/oci"
@@ -74,11 +75,11 @@ func scanFSTar(t *testing.T) []byte {
 // read as a filesystem and as a layer.
 func TestScanFSMatchesScanLayer(t *testing.T) {
 	limits := oci.Limits{MaxFileBytes: 1000}
-	fromFS, err := ScanFS(scanFSMap(), limits)
+	fromFS, err := ScanFS(scanFSMap(), limits, catalog.Budget{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	fromTar, err := ScanLayer(bytes.NewReader(scanFSTar(t)), "application/vnd.oci.image.layer.v1.tar", limits)
+	fromTar, err := ScanLayer(bytes.NewReader(scanFSTar(t)), "application/vnd.oci.image.layer.v1.tar", limits, catalog.Budget{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -103,7 +104,7 @@ func TestScanFSMatchesScanLayer(t *testing.T) {
 }
 
 func TestScanFSEntryLimit(t *testing.T) {
-	facts, err := ScanFS(scanFSMap(), oci.Limits{MaxEntries: 5})
+	facts, err := ScanFS(scanFSMap(), oci.Limits{MaxEntries: 5}, catalog.Budget{})
 	var le *oci.LimitError
 	if !errors.As(err, &le) || le.Limit != oci.LimitEntries {
 		t.Fatalf("got %v", err)

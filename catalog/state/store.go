@@ -36,16 +36,18 @@ var (
 	bucketLayers   = []byte("layers")   // scanner version + layer digest → scan.LayerFacts
 	bucketPulls    = []byte("pulls")    // repo@digest → pull count
 	bucketUnsynced = []byte("unsynced") // repo@digest → when its search-index update was journalled
+	bucketIndexing = []byte("indexing") // repo@digest → indexing attempts begun and not finished
 	bucketMeta     = []byte("meta")     // keyLayout → layoutVersion
-	allBuckets     = [][]byte{bucketRecords, bucketTags, bucketChains, bucketPrefixes, bucketParents, bucketLayers, bucketPulls, bucketUnsynced, bucketMeta}
+	allBuckets     = [][]byte{bucketRecords, bucketTags, bucketChains, bucketPrefixes, bucketParents, bucketLayers, bucketPulls, bucketUnsynced, bucketIndexing, bucketMeta}
 
 	// relationBuckets are rebuilt from the records whenever they change.
 	relationBuckets = [][]byte{bucketTags, bucketChains, bucketPrefixes, bucketParents}
 )
 
 // layerCacheVersion prefixes cached layer facts; bump it when ScanLayer
-// learns to find more, so old entries are read again.
-const layerCacheVersion = "v1"
+// learns to find more, or keeps less, so old entries are read again. v2:
+// problems and packages within a catalog.Budget.
+const layerCacheVersion = "v2"
 
 // Store keeps records and the caches behind them in a bbolt file.
 type Store struct {

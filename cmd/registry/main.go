@@ -22,7 +22,9 @@ const usage = `usage: registry [serve] [flags]
 
 Subcommands:
   serve        run the registry (the default)
-  reindex      rebuild the catalog from storage (stop the registry first)
+  reindex      rebuild the catalog from storage (stop the registry first);
+               --retry-failed also indexes again the images recorded as
+               partial or failed, which a reindex otherwise keeps
   env          list the environment variables that override configuration
   healthcheck  exit 0 when the registry at --url answers /healthz with 200
 
@@ -85,10 +87,14 @@ func healthcheck(ctx context.Context, args []string, stderr io.Writer) error {
 	return nil
 }
 
-// loadConfig parses the flags every process-running subcommand shares and
-// returns the configuration: defaults, file, environment, then flags.
-func loadConfig(name string, args, environ []string, stderr io.Writer) (config.Config, error) {
+// loadConfig parses the flags every process-running subcommand shares, and
+// those flags adds, and returns the configuration: defaults, file,
+// environment, then flags.
+func loadConfig(name string, args, environ []string, stderr io.Writer, flags func(*flag.FlagSet)) (config.Config, error) {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	if flags != nil {
+		flags(fs)
+	}
 	fs.SetOutput(stderr)
 	fs.Usage = func() { fmt.Fprint(stderr, usage); fs.PrintDefaults() }
 	configFile := fs.String("config", "", "YAML configuration file (see config.example.yml)")
@@ -111,7 +117,7 @@ func loadConfig(name string, args, environ []string, stderr io.Writer) (config.C
 }
 
 func serve(ctx context.Context, args, environ []string, stderr io.Writer) error {
-	return withServer(ctx, "serve", args, environ, stderr, func(ctx context.Context, srv *server.Server) error {
+	return withServer(ctx, "serve", args, environ, stderr, nil, func(ctx context.Context, srv *server.Server) error {
 		return srv.ListenAndServe(ctx, nil)
 	})
 }
@@ -119,15 +125,19 @@ func serve(ctx context.Context, args, environ []string, stderr io.Writer) error 
 // reindex rebuilds the catalog's records and search index from storage,
 // showing progress.
 func reindex(ctx context.Context, args, environ []string, stderr io.Writer) error {
-	return withServer(ctx, "reindex", args, environ, stderr, func(ctx context.Context, srv *server.Server) error {
-		return srv.Reindex(ctx, progress.New(stderr, "reindex").Update)
+	var retryFailed bool
+	flags := func(fs *flag.FlagSet) {
+		fs.BoolVar(&retryFailed, "retry-failed", false, "index again the images recorded as partial or failed")
+	}
+	return withServer(ctx, "reindex", args, environ, stderr, flags, func(ctx context.Context, srv *server.Server) error {
+		return srv.Reindex(ctx, progress.New(stderr, "reindex").Update, retryFailed)
 	})
 }
 
 // withServer loads the configuration, builds the server and runs fn until
 // it returns or the process is asked to stop.
-func withServer(ctx context.Context, name string, args, environ []string, stderr io.Writer, fn func(context.Context, *server.Server) error) error {
-	cfg, err := loadConfig(name, args, environ, stderr)
+func withServer(ctx context.Context, name string, args, environ []string, stderr io.Writer, flags func(*flag.FlagSet), fn func(context.Context, *server.Server) error) error {
+	cfg, err := loadConfig(name, args, environ, stderr, flags)
 	if err != nil {
 		return err
 	}

@@ -1,0 +1,147 @@
+package catalog
+
+import (
+	"fmt"
+	"time"
+)
+
+// Budget bounds what the catalog keeps and does for one image, the way
+// oci.Limits bounds what reading one layer costs. Images come from anyone
+// who can push, and a few KiB of crafted content (a status file of empty
+// stanzas, an index listing one child many times) can otherwise ask for
+// gigabytes. What a Budget cuts is said in the record (Record.Truncated),
+// never dropped silently. A zero field takes the default. The registry's
+// configuration holds one (catalog.budget).
+type Budget struct {
+	// MaxProblemsPerFile caps the problems kept for one file of a layer.
+	MaxProblemsPerFile int `yaml:"max_problems_per_file"`
+	// MaxProblems caps the problems kept for one layer and for one
+	// record; the rest are counted (Record.IndexErrorsOmitted).
+	MaxProblems int `yaml:"max_problems"`
+	// MaxPackages caps the packages kept for one layer and one record.
+	MaxPackages int `yaml:"max_packages"`
+	// MaxIndexChildren caps the distinct children an index record lists
+	// and inherits from.
+	MaxIndexChildren int `yaml:"max_index_children"`
+	// MaxSBOMLayers caps the distinct layers read from one SBOM referrer.
+	MaxSBOMLayers int `yaml:"max_sbom_layers"`
+	// MaxSBOMBytes caps the SBOM bytes read for one record, across its
+	// referrers.
+	MaxSBOMBytes int64 `yaml:"max_sbom_bytes"`
+	// MaxRecordBytes caps a record's JSON encoding, what the store keeps
+	// and decodes again at every start.
+	MaxRecordBytes int64 `yaml:"max_record_bytes"`
+	// Deadline caps the time spent indexing one image; an image that takes
+	// longer is recorded as partially indexed.
+	Deadline time.Duration `yaml:"deadline"`
+	// MaxAttempts caps the attempts at indexing one image that the process
+	// did not survive (killed while indexing it); after that many the image
+	// is recorded as failed, not tried again at every start.
+	MaxAttempts int `yaml:"max_attempts"`
+}
+
+// Defaults that hold on a 2-core, 24 GiB machine with several workers.
+// Real images stay far below every one of them: the biggest package
+// databases list a few thousand packages (a conda environment with
+// CUDA, a full Debian), indexes list tens of platforms, a CUDA image with
+// 10 GiB layers indexes in about two minutes.
+const (
+	DefaultMaxProblemsPerFile       = 20
+	DefaultMaxProblems              = 100
+	DefaultMaxPackages              = 100_000
+	DefaultMaxIndexChildren         = 256
+	DefaultMaxSBOMLayers            = 16
+	DefaultMaxSBOMBytes       int64 = 256 << 20
+	DefaultMaxRecordBytes     int64 = 32 << 20
+	DefaultDeadline                 = 15 * time.Minute
+	DefaultMaxAttempts              = 2
+)
+
+// ProblemsPerFile is MaxProblemsPerFile, or its default when zero.
+func (b Budget) ProblemsPerFile() int {
+	return orDefault(b.MaxProblemsPerFile, DefaultMaxProblemsPerFile)
+}
+
+// Problems is MaxProblems, or its default when zero.
+func (b Budget) Problems() int { return orDefault(b.MaxProblems, DefaultMaxProblems) }
+
+// Packages is MaxPackages, or its default when zero.
+func (b Budget) Packages() int { return orDefault(b.MaxPackages, DefaultMaxPackages) }
+
+// IndexChildren is MaxIndexChildren, or its default when zero.
+func (b Budget) IndexChildren() int { return orDefault(b.MaxIndexChildren, DefaultMaxIndexChildren) }
+
+// SBOMLayers is MaxSBOMLayers, or its default when zero.
+func (b Budget) SBOMLayers() int { return orDefault(b.MaxSBOMLayers, DefaultMaxSBOMLayers) }
+
+// SBOMBytes is MaxSBOMBytes, or its default when zero.
+func (b Budget) SBOMBytes() int64 { return orDefault(b.MaxSBOMBytes, DefaultMaxSBOMBytes) }
+
+// RecordBytes is MaxRecordBytes, or its default when zero.
+func (b Budget) RecordBytes() int64 { return orDefault(b.MaxRecordBytes, DefaultMaxRecordBytes) }
+
+// ImageDeadline is Deadline, or its default when zero.
+func (b Budget) ImageDeadline() time.Duration { return orDefault(b.Deadline, DefaultDeadline) }
+
+// DefaultBudget is the budget with every default spelled out.
+func DefaultBudget() Budget {
+	return Budget{
+		MaxProblemsPerFile: DefaultMaxProblemsPerFile, MaxProblems: DefaultMaxProblems, MaxPackages: DefaultMaxPackages,
+		MaxIndexChildren: DefaultMaxIndexChildren, MaxSBOMLayers: DefaultMaxSBOMLayers, MaxSBOMBytes: DefaultMaxSBOMBytes,
+		MaxRecordBytes: DefaultMaxRecordBytes, Deadline: DefaultDeadline, MaxAttempts: DefaultMaxAttempts,
+	}
+}
+
+// Validate refuses negative limits, which would otherwise silently mean
+// the default.
+func (b Budget) Validate() error {
+	for name, v := range map[string]int64{
+		"max_problems_per_file": int64(b.MaxProblemsPerFile), "max_problems": int64(b.MaxProblems),
+		"max_packages": int64(b.MaxPackages), "max_index_children": int64(b.MaxIndexChildren),
+		"max_sbom_layers": int64(b.MaxSBOMLayers), "max_sbom_bytes": b.MaxSBOMBytes,
+		"max_record_bytes": b.MaxRecordBytes, "deadline": int64(b.Deadline), "max_attempts": int64(b.MaxAttempts),
+	} {
+		if v < 0 {
+			return fmt.Errorf("%s is %d; it must be positive, or 0 for the default", name, v)
+		}
+	}
+	return nil
+}
+
+// Attempts is MaxAttempts, or its default when zero.
+func (b Budget) Attempts() int { return orDefault(b.MaxAttempts, DefaultMaxAttempts) }
+
+func orDefault[T int | int64 | time.Duration](v, def T) T {
+	if v <= 0 {
+		return def
+	}
+	return v
+}
+
+// Problems keeps the first Max problems in order and counts the rest, so
+// that any number of them costs a bounded amount of memory.
+type Problems struct {
+	Max     int
+	Kept    []string
+	Omitted int
+}
+
+// Add keeps msg, or counts it once Max are kept.
+func (p *Problems) Add(msg string) {
+	if len(p.Kept) < p.Max {
+		p.Kept = append(p.Kept, msg)
+		return
+	}
+	p.Omitted++
+}
+
+// AddAll adds kept, then counts omitted more that were never kept.
+func (p *Problems) AddAll(kept []string, omitted int) {
+	for _, msg := range kept {
+		p.Add(msg)
+	}
+	p.Omitted += omitted
+}
+
+// Total is how many problems were added.
+func (p *Problems) Total() int { return len(p.Kept) + p.Omitted }
