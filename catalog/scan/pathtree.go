@@ -93,6 +93,10 @@ func (t *pathTree) findings() []Finding {
 		}
 	}
 	walk(t)
-	sort.Slice(out, func(i, j int) bool { return out[i].Path < out[j].Path })
+	sortFindings(out)
 	return out
+}
+
+func sortFindings(fs []Finding) {
+	sort.Slice(fs, func(i, j int) bool { return fs[i].Path < fs[j].Path })
 }

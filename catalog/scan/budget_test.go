@@ -1,0 +1,198 @@
+package scan
+
+import (
+	"archive/tar"
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/oyster-registry/oyster/catalog"
+	"github.com/oyster-registry/oyster/catalog/pkgdb"
+	"github.com/oyster-registry/oyster/internal/testlayers"
+	"github.com/oyster-registry/oyster/oci"
+)
+
+// A status file of a million empty stanzas (issue 9's 131 KB layer, at a
+// tenth of the size) keeps the budget's problems for the file and counts
+// the rest; the facts stay a few KiB.
+func TestScanLayerKeepsProblemsWithinBudget(t *testing.T) {
+	const stanzas = 1_000_000
+	status := strings.Repeat("x\n\n", stanzas)
+	layer := testlayers.Gzip(t, testlayers.Tar(t, testlayers.File("var/lib/dpkg/status", status),
+		testlayers.File("etc/os-release", "ID=debian\n")))
+	f, err := ScanLayer(bytes.NewReader(layer), "", oci.Limits{}, catalog.Budget{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(f.Problems) != catalog.DefaultMaxProblemsPerFile || f.ProblemsOmitted != stanzas-catalog.DefaultMaxProblemsPerFile {
+		t.Fatalf("%d problems kept, %d omitted; want %d and %d", len(f.Problems), f.ProblemsOmitted, catalog.DefaultMaxProblemsPerFile, stanzas-catalog.DefaultMaxProblemsPerFile)
+	}
+	if want := `var/lib/dpkg/status: line 1: expected "Field: value", got "x"`; f.Problems[0] != want {
+		t.Errorf("problem 0 = %q, want %q", f.Problems[0], want)
+	}
+	raw, _ := json.Marshal(f)
+	if len(raw) > 16<<10 {
+		t.Errorf("facts are %d bytes", len(raw))
+	}
+	img := Merge([]LayerFacts{f, f, f}, catalog.Budget{MaxProblems: 30})
+	if len(img.Problems) != 30 || img.ProblemsOmitted != 3*stanzas-30 || !strings.HasPrefix(img.Problems[20], "layer 1: ") {
+		t.Errorf("merged: %d kept, %d omitted, %q", len(img.Problems), img.ProblemsOmitted, img.Problems[20])
+	}
+}
+
+// Entry names climbing out of the root are problems of the layer: the
+// budget's number are kept, the rest counted.
+func TestScanLayerKeepsPathProblemsWithinBudget(t *testing.T) {
+	const entries = 50_000
+	layer := testlayers.Stream(func(tw *tar.Writer) error {
+		for i := range entries {
+			if err := tw.WriteHeader(&tar.Header{Name: fmt.Sprintf("../escape%d", i), Typeflag: tar.TypeReg}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	f, err := ScanLayer(layer, "", oci.Limits{}, catalog.Budget{MaxProblems: 7})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(f.Problems) != 7 || f.ProblemsOmitted != entries-7 || f.Problems[6] != "../escape6: "+oci.ErrUnsafePath.Error() {
+		t.Errorf("%d kept, %d omitted, last %q", len(f.Problems), f.ProblemsOmitted, f.Problems[len(f.Problems)-1])
+	}
+}
+
+// A hard link whose target leaves the root is reported under the link's
+// own name.
+func TestScanLayerUnsafeHardlink(t *testing.T) {
+	f, err := ScanLayer(bytes.NewReader(testlayers.Tar(t, testlayers.Hardlink("var/lib/dpkg/status", "../../etc/shadow"))), "", oci.Limits{}, catalog.Budget{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"var/lib/dpkg/status: hard link target: " + oci.ErrUnsafePath.Error()}
+	if !reflect.DeepEqual(f.Problems, want) {
+		t.Errorf("problems %q, want %q", f.Problems, want)
+	}
+}
+
+// Names and versions with NUL or other control characters are refused
+// and reported; the other packages of the file are kept.
+func TestScanLayerRefusesControlCharacters(t *testing.T) {
+	status := testlayers.DpkgStatus("ok=1.0", "bad\x00name=1.0", "tab=1.0\x1b[31m")
+	f, err := ScanLayer(bytes.NewReader(testlayers.Tar(t, testlayers.File("var/lib/dpkg/status", status))), "", oci.Limits{}, catalog.Budget{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := pkgKeys(Merge([]LayerFacts{f}, catalog.Budget{}).Packages); !reflect.DeepEqual(got, []string{"deb ok 1.0"}) {
+		t.Errorf("packages %q", got)
+	}
+	want := []string{
+		`var/lib/dpkg/status: package "bad\x00name" "1.0": ` + pkgdb.ErrControlCharacter.Error(),
+		`var/lib/dpkg/status: package "tab" "1.0\x1b[31m": ` + pkgdb.ErrControlCharacter.Error(),
+	}
+	if !reflect.DeepEqual(f.Problems, want) {
+		t.Errorf("problems %q, want %q", f.Problems, want)
+	}
+}
+
+// A layer keeps the budget's packages, and says it cut the rest; so does
+// an image.
+func TestScanLayerKeepsPackagesWithinBudget(t *testing.T) {
+	status := testlayers.DpkgStatus(testlayers.ManyDpkgPackages(25)...)
+	f, err := ScanLayer(bytes.NewReader(testlayers.Tar(t, testlayers.File("var/lib/dpkg/status", status))), "", oci.Limits{}, catalog.Budget{MaxPackages: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	img := Merge([]LayerFacts{f}, catalog.Budget{})
+	if len(img.Packages) != 10 || len(f.Truncated) != 1 || !strings.Contains(f.Truncated[0], "over the limit of 10 per layer") {
+		t.Errorf("%d packages, truncated %q", len(img.Packages), f.Truncated)
+	}
+	img = Merge([]LayerFacts{f}, catalog.Budget{MaxPackages: 4})
+	want := []string{"layer 0: " + f.Truncated[0], "packages: 10, over the limit of 4 per image; the first 4 in order were kept"}
+	if len(img.Packages) != 4 || !reflect.DeepEqual(img.Truncated, want) {
+		t.Errorf("%d packages, truncated %q, want %q", len(img.Packages), img.Truncated, want)
+	}
+}
+
+// The path tree merges exactly as deleting every path under a whiteout
+// one by one does, over random layers of nested paths.
+func TestMergeMatchesQuadraticReference(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 9))
+	for round := range 200 {
+		layers := randomLayers(rng, 4, 30)
+		got := Merge(layers, catalog.Budget{}).Findings
+		want := quadraticMerge(layers)
+		if !reflect.DeepEqual(paths(got), paths(want)) {
+			t.Fatalf("round %d:\n got %q\nwant %q", round, paths(got), paths(want))
+		}
+	}
+}
+
+func paths(fs []Finding) []string {
+	out := []string{}
+	for _, f := range fs {
+		out = append(out, f.Path+"="+f.Version)
+	}
+	return out
+}
+
+// randomLayers makes layers of findings, whiteouts and opaque directories
+// over a small tree of names, so that they often overlap.
+func randomLayers(rng *rand.Rand, n, per int) []LayerFacts {
+	name := func() string {
+		segs := make([]string, 1+rng.IntN(3))
+		for i := range segs {
+			segs[i] = string(rune('a' + rng.IntN(3)))
+		}
+		return strings.Join(segs, "/")
+	}
+	layers := make([]LayerFacts, n)
+	for i := range layers {
+		for j := range per {
+			switch rng.IntN(6) {
+			case 0:
+				layers[i].Whiteouts = append(layers[i].Whiteouts, name())
+			case 1:
+				layers[i].OpaqueDirs = append(layers[i].OpaqueDirs, []string{"", name()}[rng.IntN(2)])
+			default:
+				layers[i].Findings = append(layers[i].Findings, Finding{Path: name(), Version: fmt.Sprint(i, ".", j)})
+			}
+		}
+	}
+	return layers
+}
+
+// quadraticMerge is the merge as it was before the path tree: each
+// whiteout visits every path of the view. It is the reference the tree is
+// tested and benchmarked against.
+func quadraticMerge(layers []LayerFacts) []Finding {
+	view := map[string]Finding{}
+	deleteBelow := func(dir string) {
+		for p := range view {
+			if dir == "" || strings.HasPrefix(p, dir+"/") {
+				delete(view, p)
+			}
+		}
+	}
+	for _, l := range layers {
+		for _, dir := range l.OpaqueDirs {
+			deleteBelow(dir)
+		}
+		for _, p := range l.Whiteouts {
+			delete(view, p)
+			deleteBelow(p)
+		}
+		for _, f := range l.Findings {
+			view[f.Path] = f
+		}
+	}
+	out := []Finding{}
+	for _, f := range view {
+		out = append(out, f)
+	}
+	sortFindings(out)
+	return out
+}
