@@ -83,7 +83,14 @@ type Image struct {
 	SIF       *SIFInfo   `json:"sif,omitempty"`
 
 	// IndexErrors says what could not be read; the rest is still useful.
-	IndexErrors []string `json:"index_errors,omitempty"`
+	// At most the catalog's budget of them are listed; IndexErrorsOmitted
+	// counts the rest.
+	IndexErrors        []string `json:"index_errors,omitempty"`
+	IndexErrorsOmitted int      `json:"index_errors_omitted,omitempty"`
+	// Partial says the record holds less than the image: indexing ran over
+	// the catalog's budget or failed; Truncated says what was cut and why.
+	Partial   bool     `json:"partial,omitempty"`
+	Truncated []string `json:"truncated,omitempty"`
 
 	Pulls uint64 `json:"pulls"`
 }

@@ -32,6 +32,7 @@ func imageJSON(rec *catalog.Record, pulls uint64) api.Image {
 			return api.Referrer{Digest: r.Digest, ArtifactType: r.ArtifactType, MediaType: r.MediaType}
 		}),
 		SIF: (*api.SIFInfo)(rec.SIF), IndexErrors: rec.IndexErrors, Pulls: pulls,
+		IndexErrorsOmitted: rec.IndexErrorsOmitted, Partial: rec.Partial, Truncated: rec.Truncated,
 	}
 }
 
