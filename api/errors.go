@@ -35,6 +35,9 @@ var (
 	CodeInvalidPaging    = register("INVALID_PAGING", http.StatusBadRequest)           // page, per_page or n
 	CodeInvalidOptions   = register("INVALID_OPTIONS", http.StatusBadRequest)          // the hub's options parameter
 	CodeInvalidHost      = register("INVALID_HOST", http.StatusBadRequest)             // the request's Host is not host[:port]
+	CodeUnauthorized     = register("UNAUTHORIZED", http.StatusUnauthorized)           // a webhook's signature or token is missing or wrong
+	CodeInvalidRequest   = register("INVALID_REQUEST", http.StatusBadRequest)          // a webhook payload or build request that cannot be used
+	CodeConflict         = register("CONFLICT", http.StatusConflict)                   // the build is already finished
 	CodeMisconfigured    = register("MISCONFIGURED", http.StatusInternalServerError)   // a configuration value is unusable
 	CodeInternal         = register("INTERNAL", http.StatusInternalServerError)        // the catalog could not answer
 )

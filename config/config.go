@@ -43,6 +43,52 @@ type Config struct {
 	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"`
 	Catalog         Catalog       `yaml:"catalog"`
 	Hub             Hub           `yaml:"hub"`
+	// Sources are the Git repositories whose recipes Oyster builds.
+	Sources []Source `yaml:"sources"`
+	GitSync GitSync  `yaml:"gitsync"`
+}
+
+// Source is one Git repository of recipes.
+type Source struct {
+	// Name identifies the source in the API and starts the names of the
+	// repositories its recipes derive.
+	Name string `yaml:"name"`
+	// URL is https://…, ssh://… (or user@host:path), or a local path when
+	// gitsync.allow_local is true.
+	URL string `yaml:"url"`
+	// Branch is the branch built; "latest" follows it. Default main.
+	Branch string `yaml:"branch"`
+	// WebhookSecret signs (GitHub, Gitea, generic) or is (GitLab) the
+	// webhook; empty refuses webhooks for the source.
+	WebhookSecret string `yaml:"webhook_secret"`
+	// PollInterval, if set, fetches the branch that often: the fallback
+	// where webhooks cannot reach the registry.
+	PollInterval time.Duration `yaml:"poll_interval"`
+	// Token authenticates https URLs; SSHKey is a private key file for ssh.
+	Token  string `yaml:"token"`
+	SSHKey string `yaml:"ssh_key"`
+	// Builder picks a builder for Dockerfiles (buildah or docker); empty
+	// is gitsync.builder.
+	Builder string `yaml:"builder"`
+}
+
+// GitSync configures tracking sources and building their recipes.
+type GitSync struct {
+	// AllowLocal lets a source's url be a local path.
+	AllowLocal bool `yaml:"allow_local"`
+	// Concurrency is how many builds run at once.
+	Concurrency int `yaml:"concurrency"`
+	// BuildTimeout kills a build that runs longer.
+	BuildTimeout time.Duration `yaml:"build_timeout"`
+	// Retries is how often a build failed by the infrastructure (not by
+	// its recipe) is tried again.
+	Retries int `yaml:"retries"`
+	// Registry is the host[:port] builders push to; empty: the address
+	// the registry listens on.
+	Registry string `yaml:"registry"`
+	// Builder is the default Dockerfile builder: buildah, docker, or
+	// empty for the first that works on this machine.
+	Builder string `yaml:"builder"`
 }
 
 // Catalog configures indexing of what is inside images.
@@ -120,6 +166,8 @@ func Default() Config {
 		ShutdownTimeout: 10 * time.Second,
 		Catalog:         Catalog{Enabled: true, MaxLayerBytes: oci.DefaultMaxLayerBytes, MaxFileBytes: oci.DefaultMaxFileBytes, Workers: 1, Budget: catalog.DefaultBudget()},
 		Hub:             Hub{Query: "label:org.oyster.hub=true"},
+		Sources:         []Source{},
+		GitSync:         GitSync{Concurrency: 1, BuildTimeout: time.Hour, Retries: 2},
 	}
 }
 
@@ -170,6 +218,9 @@ func (c *Config) Validate() error {
 	if h := c.Hub.RegistryHost; h != "" && (strings.ContainsAny(h, "/ @") || strings.Contains(h, "://")) {
 		return fmt.Errorf("config: hub.registry_host %q must be host[:port], without scheme or path", h)
 	}
+	if err := c.validateSources(); err != nil {
+		return err
+	}
 	switch strings.ToLower(c.Log.Level) {
 	case "debug", "info", "warn", "error":
 	default:
@@ -179,6 +230,32 @@ func (c *Config) Validate() error {
 	case "text", "json":
 	default:
 		return fmt.Errorf("config: log.format %q is not one of text, json", c.Log.Format)
+	}
+	return nil
+}
+
+func (c *Config) validateSources() error {
+	if c.GitSync.Concurrency < 1 {
+		return fmt.Errorf("config: gitsync.concurrency is %d; it must be at least 1", c.GitSync.Concurrency)
+	}
+	if c.GitSync.BuildTimeout <= 0 {
+		return errors.New("config: gitsync.build_timeout must be positive")
+	}
+	if c.GitSync.Retries < 0 {
+		return errors.New("config: gitsync.retries must not be negative")
+	}
+	seen := map[string]bool{}
+	for i, s := range c.Sources {
+		if s.Name == "" || s.URL == "" {
+			return fmt.Errorf("config: sources[%d] needs a name and a url", i)
+		}
+		if seen[s.Name] {
+			return fmt.Errorf("config: two sources are named %q", s.Name)
+		}
+		seen[s.Name] = true
+		if s.PollInterval < 0 {
+			return fmt.Errorf("config: source %s: poll_interval must not be negative", s.Name)
+		}
 	}
 	return nil
 }
@@ -257,6 +334,8 @@ func setField(field reflect.Value, raw string) error {
 		return nil
 	}
 	switch field.Kind() {
+	case reflect.Slice: // a list in YAML (or JSON) flow style: [{name: a, url: b}]
+		return yaml.Unmarshal([]byte(raw), field.Addr().Interface())
 	case reflect.String:
 		field.SetString(raw)
 	case reflect.Slice:

@@ -33,7 +33,7 @@ func (b *Buildah) Build(ctx context.Context, req Request) (Result, error) {
 	args := append(b.global(), "bud", "--isolation", "chroot", "--format", "oci", "--layers",
 		"--tls-verify="+fmt.Sprint(!req.Insecure), "-f", filepath.Join(req.Root, req.Recipe.Path), "-t", local)
 	args = append(args, sortedPairs("--annotation", req.Annotations)...)
-	args = append(args, sortedPairs("--label", mergeLabels(req))...)
+	args = append(args, sortedPairs("--label", mergeLabels(req, declared))...)
 	args = append(args, sortedPairs("--build-arg", req.Recipe.BuildArgs)...)
 	for _, p := range req.Recipe.Platforms {
 		args = append(args, "--platform", p)
@@ -88,10 +88,10 @@ func pushAndTag(ctx context.Context, req Request, declared Declared, push func(r
 	return Result{Digest: digest, Declared: declared}, nil
 }
 
-// mergeLabels are the image's labels: the annotations (so that the image
+// mergeLabels are the image's labels: what the recipe declares, the annotations (so that the image
 // config carries its provenance too) and the extra labels.
-func mergeLabels(req Request) map[string]string {
-	out := map[string]string{}
+func mergeLabels(req Request, declared Declared) map[string]string {
+	out := DeclaredLabels(declared)
 	for k, v := range req.Annotations {
 		out[k] = v
 	}

@@ -2,6 +2,8 @@ package recipes
 
 import (
 	"fmt"
+	"path/filepath"
+	"strings"
 )
 
 // Kind says which language a recipe is written in.
@@ -70,4 +72,41 @@ func (e *ParseError) Error() string {
 		return fmt.Sprintf("%s: %s", e.Path, e.Msg)
 	}
 	return fmt.Sprintf("%s:%d: %s", e.Path, e.Line, e.Msg)
+}
+
+// Declare parses the recipe r in the tree at root and returns what it
+// declares.
+func Declare(root string, r Recipe) (Declared, error) {
+	p := filepath.Join(root, filepath.FromSlash(r.Path))
+	switch r.Kind {
+	case Dockerfile:
+		return ReadDockerfile(p, r.Path, r.BuildArgs)
+	case Definition:
+		d, err := ReadDefinition(p, r.Path)
+		if err != nil {
+			return Declared{}, err
+		}
+		return d.Declared(), nil
+	}
+	return Declared{}, fmt.Errorf("%s: unknown recipe kind %q", r.Path, r.Kind)
+}
+
+// DeclaredLabels are the labels a build adds so that the catalog shows
+// what the recipe declares beside what the image really holds:
+// org.oyster.recipe.base and org.oyster.recipe.packages
+// ("apt:curl=7.88 pip:numpy", space-separated).
+func DeclaredLabels(d Declared) map[string]string {
+	var pkgs []string
+	for _, p := range d.Packages {
+		s := p.Manager + ":" + p.Name
+		if p.Version != "" {
+			s += "=" + p.Version
+		}
+		pkgs = append(pkgs, s)
+	}
+	out := map[string]string{"org.oyster.recipe.base": d.Base}
+	if len(pkgs) > 0 {
+		out["org.oyster.recipe.packages"] = strings.Join(pkgs, " ")
+	}
+	return out
 }

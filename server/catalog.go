@@ -61,6 +61,9 @@ func (s *Server) Start(ctx context.Context) {
 	if s.catalog != nil {
 		s.catalog.indexer.Start(ctx)
 	}
+	if s.builds != nil {
+		s.builds.Start(ctx, pushAddress(s.cfg.GitSync.Registry, s.bound))
+	}
 }
 
 // Reindex rebuilds the catalog from storage, reporting progress; partial

@@ -20,10 +20,14 @@ func (s *Server) routes() http.Handler {
 	mux.Handle("GET /metrics", promhttp.Handler())
 	mux.Handle("/v2/", s.countPulls(http.HandlerFunc(s.serveV2)))
 	if s.catalog != nil {
-		site := web.New(web.Options{
+		opts := web.Options{
 			Store: s.catalog.store, Search: s.catalog.search, Log: s.log,
 			HubQuery: s.cfg.Hub.Query, RegistryHost: s.cfg.Hub.RegistryHost,
-		})
+		}
+		if s.builds != nil { // not a typed nil in the interface
+			opts.Builds = s.builds
+		}
+		site := web.New(opts)
 		mux.Handle("/api/", site)
 		mux.Handle("GET /v1/search", site)
 		mux.Handle("/", site)

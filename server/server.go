@@ -26,6 +26,7 @@ import (
 
 	"github.com/oyster-registry/oyster/config"
 	"github.com/oyster-registry/oyster/events"
+	"github.com/oyster-registry/oyster/gitsync"
 	"github.com/oyster-registry/oyster/referrers"
 )
 
@@ -38,7 +39,9 @@ type Server struct {
 	namespace distribution.Namespace
 	source    *storageSource
 	referrers *referrers.Store
-	catalog   *catalogParts // nil when the catalog is disabled
+	catalog   *catalogParts    // nil when the catalog is disabled
+	builds    *gitsync.Service // nil without sources
+	bound     string           // the address ListenAndServe listens on
 	handler   http.Handler
 }
 
@@ -94,6 +97,10 @@ func New(ctx context.Context, cfg config.Config, opts Options) (*Server, error) 
 		}
 		listener = append(listener, s.catalog.indexer)
 	}
+	if s.builds, err = openGitSync(s); err != nil {
+		s.closeStores()
+		return nil, err
+	}
 	dc := distributionConfig(cfg, secret, driverName, params, &hooks{referrers: refs, listener: listener, strictReferences: cfg.Storage.StrictReferences})
 	s.app, err = newApp(ctx, dc)
 	if err != nil {
@@ -126,6 +133,9 @@ func (s *Server) closeStores() error {
 	err := s.referrers.Close()
 	if s.catalog != nil {
 		err = errors.Join(err, s.catalog.close())
+	}
+	if s.builds != nil {
+		err = errors.Join(err, s.builds.Close())
 	}
 	return err
 }

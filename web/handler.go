@@ -20,6 +20,8 @@ type Options struct {
 	HubQuery string
 	// RegistryHost is the host[:port] hubs pull from; empty: the request's.
 	RegistryHost string
+	// Builds, if set, serves the build queue's endpoints.
+	Builds Builds
 }
 
 // New returns the handler for /api/v1/, /v1/search and the UI at /.
@@ -27,7 +29,11 @@ func New(opts Options) http.Handler {
 	a := &API{Store: opts.Store, Search: opts.Search, Log: opts.Log}
 	hub := &Hub{Catalog: &catalogHub{api: a, query: opts.HubQuery}, RegistryHost: opts.RegistryHost, Log: opts.Log}
 	mux := http.NewServeMux()
-	registerRoutes(mux, opts.Log, routes(a, hub))
+	all := routes(a, hub)
+	if opts.Builds != nil {
+		all = append(all, buildRoutes(opts.Builds)...)
+	}
+	registerRoutes(mux, opts.Log, all)
 	mux.HandleFunc("/api/", serveJSON(opts.Log, noEndpoint(mux)))
 	registerUI(mux, a)
 	return mux

@@ -1,0 +1,120 @@
+package web
+
+import (
+	"context"
+	"io"
+	"net/http"
+
+	"github.com/oyster-registry/oyster/api"
+)
+
+// Builds is what the web surface needs of the build queue (gitsync).
+type Builds interface {
+	Builds() ([]api.Build, error)
+	Build(id string) (api.Build, error)
+	FollowLog(ctx context.Context, id string, follow bool, w func([]byte) error) error
+	Rebuild(ctx context.Context, source, recipe string) ([]api.Build, error)
+	Cancel(id string) (api.Build, error)
+	Webhook(ctx context.Context, provider, source string, h http.Header, body []byte) (api.WebhookResult, error)
+}
+
+// maxWebhookBody bounds a webhook delivery; GitHub's are at most 25 MB.
+const maxWebhookBody = 25 << 20
+
+// buildRoutes are the endpoints of the build queue. They are apart from
+// routes() because some of them change things (POST).
+func buildRoutes(b Builds) []route {
+	return []route{
+		{"GET", "/api/v1/builds", func(w http.ResponseWriter, r *http.Request) error {
+			list, err := b.Builds()
+			if err != nil {
+				return err
+			}
+			return respond(w, api.Builds{Builds: list})
+		}},
+		{"GET", "/api/v1/builds/{id}", func(w http.ResponseWriter, r *http.Request) error {
+			build, err := b.Build(r.PathValue("id"))
+			if err != nil {
+				return err
+			}
+			return respond(w, build)
+		}},
+		{"GET", "/api/v1/builds/{id}/log", func(w http.ResponseWriter, r *http.Request) error { return serveLog(w, r, b) }},
+		{"POST", "/api/v1/builds/{id}/cancel", func(w http.ResponseWriter, r *http.Request) error {
+			build, err := b.Cancel(r.PathValue("id"))
+			if err != nil {
+				return err
+			}
+			return respond(w, build)
+		}},
+		{"POST", "/api/v1/sources/{name}/rebuild", func(w http.ResponseWriter, r *http.Request) error {
+			list, err := b.Rebuild(r.Context(), r.PathValue("name"), r.URL.Query().Get("recipe"))
+			if err != nil {
+				return err
+			}
+			w.WriteHeader(http.StatusAccepted)
+			return respond(w, api.Builds{Builds: list})
+		}},
+		{"POST", "/api/v1/webhooks/{provider}", func(w http.ResponseWriter, r *http.Request) error {
+			body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxWebhookBody))
+			if err != nil {
+				return errorf(api.CodeInvalidRequest, "reading the delivery: %v", err)
+			}
+			res, err := b.Webhook(r.Context(), r.PathValue("provider"), r.URL.Query().Get("source"), r.Header, body)
+			if err != nil {
+				return err
+			}
+			return respond(w, res)
+		}},
+	}
+}
+
+// serveLog answers a build's log: as server-sent events that follow it
+// until the build ends when the client accepts text/event-stream, else
+// as plain text of what there is.
+func serveLog(w http.ResponseWriter, r *http.Request, b Builds) error {
+	id := r.PathValue("id")
+	if _, err := b.Build(id); err != nil {
+		return err
+	}
+	if r.Header.Get("Accept") != "text/event-stream" {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		return ignoreAfterWrite(b.FollowLog(r.Context(), id, r.URL.Query().Get("follow") == "true", func(p []byte) error {
+			_, err := w.Write(p)
+			return err
+		}))
+	}
+	w.Header().Set("Content-Type", "text/event-stream")
+	w.Header().Set("Cache-Control", "no-cache")
+	flusher, _ := w.(http.Flusher)
+	err := b.FollowLog(r.Context(), id, true, func(p []byte) error {
+		if _, err := w.Write(sseData(p)); err != nil {
+			return err
+		}
+		if flusher != nil {
+			flusher.Flush()
+		}
+		return nil
+	})
+	if err == nil {
+		_, _ = io.WriteString(w, "event: end\ndata: \n\n")
+	}
+	return ignoreAfterWrite(err)
+}
+
+// sseData frames p as one event, one data: field per line.
+func sseData(p []byte) []byte {
+	out := []byte("data: ")
+	for _, c := range p {
+		if c == '\n' {
+			out = append(out, "\ndata: "...)
+			continue
+		}
+		out = append(out, c)
+	}
+	return append(out, "\n\n"...)
+}
+
+// ignoreAfterWrite drops an error once the body has started: the client
+// went away, and there is no clean way to tell it.
+func ignoreAfterWrite(err error) error { _ = err; return nil }
