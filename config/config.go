@@ -334,11 +334,12 @@ func setField(field reflect.Value, raw string) error {
 		return nil
 	}
 	switch field.Kind() {
-	case reflect.Slice: // a list in YAML (or JSON) flow style: [{name: a, url: b}]
-		return yaml.Unmarshal([]byte(raw), field.Addr().Interface())
 	case reflect.String:
 		field.SetString(raw)
 	case reflect.Slice:
+		if field.Type().Elem().Kind() == reflect.Struct { // sources: YAML flow style, [{name: a, url: b}]
+			return yaml.Unmarshal([]byte(raw), field.Addr().Interface())
+		}
 		if field.Type().Elem().Kind() != reflect.String {
 			return fmt.Errorf("unsupported list of %s", field.Type().Elem().Kind())
 		}
