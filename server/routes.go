@@ -34,7 +34,7 @@ func (s *Server) routes() http.Handler {
 	} else {
 		mux.HandleFunc("/", s.home)
 	}
-	return classifyV2(instrument(guardV2(mux)))
+	return classifyV2(instrument(s.libraryFront(guardV2(mux))))
 }
 
 func (s *Server) serveV2(w http.ResponseWriter, r *http.Request) {
