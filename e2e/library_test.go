@@ -9,7 +9,9 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -76,6 +78,23 @@ func libraryGet(t *testing.T, host, path string, v any) int {
 	defer resp.Body.Close()
 	if v != nil && resp.StatusCode == http.StatusOK {
 		if err := json.NewDecoder(resp.Body).Decode(&struct{ Data any }{v}); err != nil {
+			t.Fatalf("GET %s: %v", path, err)
+		}
+	}
+	return resp.StatusCode
+}
+
+// libraryGetRaw GETs path and decodes the body into v; it returns the
+// status.
+func libraryGetRaw(t *testing.T, host, path string, v any) int {
+	t.Helper()
+	resp, err := http.Get("http://" + host + path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode == http.StatusOK {
+		if err := json.NewDecoder(resp.Body).Decode(v); err != nil {
 			t.Fatalf("GET %s: %v", path, err)
 		}
 	}
@@ -187,13 +206,51 @@ func TestLibraryAPI(t *testing.T) {
 		t.Fatalf("oras pull gave %d bytes, not the %d pushed", len(got), len(amd))
 	}
 
+	// and an image pushed with oras (config "{}", no architecture) pulls
+	// with library://, by its two-segment path
+	t.Chdir(t.TempDir())
+	write(t, "config.json", "{}")
+	if err := os.WriteFile("tool.sif", arm, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	run(t, "oras", "push", "--plain-http", h+"/hpc/tool:1.0",
+		"--config", "config.json:application/vnd.sylabs.sif.config.v1+json", "tool.sif:application/vnd.sylabs.sif.layer.v1.sif")
+	mustPull(t, c, "hpc/tool", "1.0", "amd64", arm)
+
+	// over 64 MiB the client uploads in parts
+	var clientLog logRecorder
 	big := bigSIF(t)
-	pushSIF(t, c, big, "lab/hpc/big", "amd64", "v1")
+	bigClient, err := library.NewClient(&library.Config{BaseURL: "http://" + h, Logger: &clientLog})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pushSIF(t, bigClient, big, "lab/hpc/big", "amd64", "v1")
+	if !strings.Contains(clientLog.String(), "Uploaded 2 parts") {
+		t.Fatalf("the client did not upload in parts:\n%s", clientLog.String())
+	}
 	mustPull(t, c, "lab/hpc/big", "v1", "amd64", big)
 
-	librarySearch(t, c, "lammps", "lab/hpc/lammps")
-	librarySearch(t, c, "mpi4py", "lab/hpc/lammps")
-	librarySearch(t, c, "libopenmpi3", "lab/hpc/lammps")
+	amdID := "lab~hpc~lammps@sha256." + sha256Digest(amd)[7:]
+	armID := "lab~hpc~lammps@sha256." + sha256Digest(arm)[7:]
+	librarySearch(t, c, map[string]string{"value": "lammps"}, amdID)
+	librarySearch(t, c, map[string]string{"value": "mpi4py"}, amdID)
+	librarySearch(t, c, map[string]string{"value": "libopenmpi3"}, amdID)
+	if ids := librarySearch(t, c, map[string]string{"value": "lammps", "arch": "arm64"}, armID); slices.Contains(ids, amdID) {
+		t.Fatalf("search for arm64 found the amd64 image: %v", ids)
+	}
+	if _, err := c.Search(ctx, map[string]string{"value": "lammps", "signed": "true"}); err == nil || !strings.Contains(err.Error(), "does not verify SIF signatures") {
+		t.Fatalf("search for signed images: %v", err)
+	}
+	var docker struct{ Results []struct{ Name string } }
+	resp, err = http.Get("http://" + h + "/v1/search?q=lammps")
+	if err != nil {
+		t.Fatal(err)
+	}
+	json.NewDecoder(resp.Body).Decode(&docker)
+	resp.Body.Close()
+	if len(docker.Results) == 0 || docker.Results[0].Name != "lab/hpc/lammps" {
+		t.Fatalf("docker search on the same path: %+v", docker)
+	}
 
 	if err := c.DeleteImage(ctx, "lab/hpc/lammps:stable", "arm64"); err != nil {
 		t.Fatal(err)
@@ -210,26 +267,45 @@ func TestLibraryAPI(t *testing.T) {
 	}
 }
 
-// librarySearch waits for the catalog to index the push and checks
-// `apptainer search value` lists an image of repo.
-func librarySearch(t *testing.T, c *library.Client, value, repo string) {
+// librarySearch waits for the catalog to index the pushes until
+// `apptainer search` with args lists image ID want, and returns the IDs it
+// lists.
+func librarySearch(t *testing.T, c *library.Client, args map[string]string, want string) []string {
 	t.Helper()
-	var got []string
+	var ids []string
 	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
-		res, err := c.Search(context.Background(), map[string]string{"value": value})
+		res, err := c.Search(context.Background(), args)
 		if err != nil {
-			t.Fatalf("search %q: %v", value, err)
+			t.Fatalf("search %v: %v", args, err)
 		}
-		got = got[:0]
+		ids = ids[:0]
 		for _, img := range res.Images {
-			name := img.EntityName + "/" + img.CollectionName + "/" + img.ContainerName
-			got = append(got, name)
-			if name == repo {
-				return
-			}
+			ids = append(ids, img.ID)
+		}
+		if slices.Contains(ids, want) {
+			return ids
 		}
 	}
-	t.Fatalf("search %q: got %v, want %s", value, got, repo)
+	t.Fatalf("search %v: got %v, want %s", args, ids, want)
+	return nil
+}
+
+// logRecorder keeps what the client library logs.
+type logRecorder struct {
+	mu  sync.Mutex
+	buf strings.Builder
+}
+
+func (l *logRecorder) Log(v ...any) { l.Logf("%s", fmt.Sprint(v...)) }
+func (l *logRecorder) Logf(format string, v ...any) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	fmt.Fprintf(&l.buf, format+"\n", v...)
+}
+func (l *logRecorder) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.String()
 }
 
 // createContainer makes entity/collection/container through the API, as
@@ -251,15 +327,9 @@ func createContainer(t *testing.T, h, entity, collection, container string) {
 // /v2/ and over library://.
 func nothingVisible(t *testing.T, h, repo string, data ...[]byte) {
 	t.Helper()
-	if code := libraryGet(t, h, "/v2/"+repo+"/tags/list", nil); code != http.StatusNotFound {
-		var tags struct{ Tags []string }
-		libraryGet(t, h, "/v2/"+repo+"/tags/list", &tags)
-		resp, _ := http.Get("http://" + h + "/v2/" + repo + "/tags/list")
-		raw, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		if !strings.Contains(string(raw), `"tags":[]`) && !strings.Contains(string(raw), `"tags":null`) {
-			t.Fatalf("%s has tags: %s", repo, raw)
-		}
+	var tags struct{ Tags []string }
+	if code := libraryGetRaw(t, h, "/v2/"+repo+"/tags/list", &tags); code != http.StatusNotFound && len(tags.Tags) > 0 {
+		t.Fatalf("%s has tags %v", repo, tags.Tags)
 	}
 	for _, d := range data {
 		req, _ := http.NewRequest(http.MethodHead, "http://"+h+"/v2/"+repo+"/blobs/"+sha256Digest(d), nil)

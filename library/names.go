@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/opencontainers/go-digest"
@@ -64,13 +65,13 @@ func parseRef(s string) (ref, error) {
 // parsePath splits a library path into min to max valid segments.
 func parsePath(path string, min, max int) ([]string, error) {
 	segs := strings.Split(path, "/")
+	if slices.Contains(segs, ".") || slices.Contains(segs, "..") {
+		return nil, badRequest("%q: path segments . and .. are not allowed", path)
+	}
 	if len(segs) < min || len(segs) > max {
 		return nil, badRequest("%q is not a library path: it needs %d to %d segments", path, min, max)
 	}
 	for _, s := range segs {
-		if s == "." || s == ".." {
-			return nil, badRequest("%q: path segments . and .. are not allowed", path)
-		}
 		if !part.MatchString(s) {
 			return nil, badRequest("%q is not a library path: %q must be lower-case letters and digits, separated by . _ or -", path, s)
 		}

@@ -3,6 +3,7 @@ package library
 import (
 	"errors"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/oyster-registry/oyster/catalog/search"
@@ -11,7 +12,8 @@ import (
 // searchImages answers the Library API's GET /v1/search?value=…[&arch=]
 // from the catalog: value is a catalog query (free text matches names,
 // descriptions and installed packages; filters such as pkg:numpy>=1.26
-// work too) over SIF images only.
+// work too), answered with the SIF images of the hits, those of an
+// index's architectures included.
 func (l *Library) searchImages(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
 	value := strings.TrimSpace(q.Get("value"))
@@ -26,7 +28,9 @@ func (l *Library) searchImages(w http.ResponseWriter, r *http.Request) error {
 	case l.search == nil:
 		return &apiError{http.StatusServiceUnavailable, "search needs the catalog, which is disabled on this registry"}
 	}
-	resp, err := l.search.Search(r.Context(), search.Request{Query: value + " type:sif", PerPage: search.MaxPerPage, NoFacets: true})
+	// An index is a hit of its own, its SIF children untagged: ask for
+	// both and keep the SIFs.
+	resp, err := l.search.Search(r.Context(), search.Request{Query: value + " -type:image -type:artifact", PerPage: search.MaxPerPage, NoFacets: true})
 	var qe *search.QueryError
 	if errors.As(err, &qe) {
 		return badRequest("%s", qe.Msg)
@@ -35,33 +39,45 @@ func (l *Library) searchImages(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	out := searchResults{Entities: []entity{}, Collections: []collection{}, Containers: []container{}, Images: []image{}}
-	seen := map[string]bool{}
+	images := map[string]int{} // image ID → its place in out.Images
 	for _, hit := range resp.Results {
-		m, err := l.reg.getManifest(r.Context(), hit.Repository, hit.Digest)
+		imgs, err := l.tagImages(r.Context(), hit.Repository, hit.Digest)
 		if isNotFound(err) {
 			continue // deleted since it was indexed
 		}
 		if err != nil {
 			return err
 		}
-		img, ok, err := l.manifestImage(r.Context(), hit.Repository, manifestDescriptor(m), m.parsed)
-		if err != nil {
-			return err
-		}
-		if !ok || arch != "" && img.arch != "" && img.arch != arch {
-			continue
-		}
-		img.description = firstOf(img.description, hit.Description, hit.Title)
-		out.Images = append(out.Images, imageOf(img, hit.Tags))
-		if segs := strings.Split(hit.Repository, "/"); len(segs) == 3 && !seen[hit.Repository] {
-			seen[hit.Repository] = true
-			out.Containers = append(out.Containers, container{
-				ID: pathID(segs...), Name: segs[2], Description: img.description, Collection: pathID(segs[:2]...), CollectionName: segs[1],
-				Entity: segs[0], EntityName: segs[0],
-			})
+		for _, img := range imgs {
+			if arch != "" && img.arch != "" && img.arch != arch {
+				continue
+			}
+			img.description = firstOf(img.description, hit.Description, hit.Title)
+			im := imageOf(img, hit.Tags)
+			if i, ok := images[im.ID]; ok {
+				out.Images[i].Tags = append(out.Images[i].Tags, hit.Tags...)
+				continue
+			}
+			images[im.ID] = len(out.Images)
+			out.Images = append(out.Images, im)
+			out.Containers = appendContainer(out.Containers, img)
 		}
 	}
 	return respond(w, out)
+}
+
+// appendContainer adds img's container to cs, once; only three-segment
+// repositories are containers.
+func appendContainer(cs []container, img sifImage) []container {
+	segs := strings.Split(img.repo, "/")
+	id := pathID(segs...)
+	if len(segs) != 3 || slices.ContainsFunc(cs, func(c container) bool { return c.ID == id }) {
+		return cs
+	}
+	return append(cs, container{
+		ID: id, Name: segs[2], Description: img.description, Collection: pathID(segs[:2]...), CollectionName: segs[1],
+		Entity: segs[0], EntityName: segs[0],
+	})
 }
 
 func isNotFound(err error) bool {

@@ -36,6 +36,7 @@ var rules = []rule{
 	{"catalog/search", []string{"catalog/scan", "catalog/extract", "catalog/state", "catalog/indexer"}, "search knows the record model only"},
 	{"web", []string{"server"}, "web renders and routes; the server composes it"},
 	{"stager", []string{"web", "catalog", "server"}, "the node daemon shares JSON shapes through api only"},
+	{"library", []string{"server", "web", "events", "referrers", "catalog/state", "catalog/indexer", "catalog/extract"}, "the Library API reads and writes through the registry's /v2/ handler and asks the catalog's search only"},
 	{"recipes", []string{"gitsync", "catalog", "web", "server"}, "recipes find, parse and build; they know no webhooks or catalog"},
 	{"gitsync", []string{"web", "server"}, "gitsync tracks repositories and queues builds; the server composes it"},
 	{"", []string{"cmd"}, "mains are leaves"},
