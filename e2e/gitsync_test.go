@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"io/fs"
 	"net/http"
 	"net/url"
 	"os"
@@ -18,6 +19,8 @@ import (
 	"time"
 
 	"github.com/oyster-registry/oyster/api"
+	"github.com/oyster-registry/oyster/oci"
+	"github.com/oyster-registry/oyster/oci/sif"
 )
 
 const gitsyncSecret = "hook-secret"
@@ -43,6 +46,7 @@ func TestGitSync(t *testing.T) {
 	requireTool(t, "openssl")
 	requireTool(t, "curl")
 	requireTool(t, "docker")
+	oras := requireTool(t, "oras")
 	busybox := "/bin/busybox" // Debian's busybox-static: the only base image there is
 	if _, err := os.Stat(busybox); err != nil {
 		t.Fatalf("busybox-static is not installed: %v", err)
@@ -50,8 +54,9 @@ func TestGitSync(t *testing.T) {
 	root := t.TempDir()
 	hooked := gsBareRepo(t, filepath.Join(root, "hooked.git"))
 	polled := gsBareRepo(t, filepath.Join(root, "polled.git"))
-	sources := fmt.Sprintf("[{name: lab, url: %s, branch: main, webhook_secret: %s}, {name: polled, url: %s, branch: main, poll_interval: 1s, builder: docker}]",
-		hooked, gitsyncSecret, polled)
+	hpc := gsBareRepo(t, filepath.Join(root, "hpc.git"))
+	sources := fmt.Sprintf("[{name: lab, url: %s, branch: main, webhook_secret: %s}, {name: polled, url: %s, branch: main, poll_interval: 1s, builder: docker}, {name: hpc, url: %s, poll_interval: 1s}]",
+		hooked, gitsyncSecret, polled, hpc)
 	reg := startRegistry(t, "", "OYSTER_SOURCES="+sources, "OYSTER_GITSYNC_ALLOW_LOCAL=true", "OYSTER_GITSYNC_BUILDER=buildah")
 	gsInstallHook(t, hooked, "http://"+reg.Host+"/api/v1/webhooks/github")
 
@@ -190,6 +195,87 @@ func TestGitSync(t *testing.T) {
 			t.Errorf("polled/hello:%s is %s, the build says %s", commit[:12], m.digest, built.Digest)
 		}
 	})
+
+	t.Run("a definition file builds to a SIF", func(t *testing.T) {
+		hw := gsCloneRepo(t, hpc, filepath.Join(root, "hpc-work"))
+		def := fmt.Sprintf(gitsyncDefFile, reg.Host)
+		gsWriteFiles(t, hw, map[string]string{"mpi/Singularity": def, "mpi/greeting": "hello from %files\n"})
+		commit := gsCommitAndPush(t, hw, "a definition file")
+		built := gsWaitSource(t, reg, "hpc")
+		if built.Status != api.BuildSucceeded || built.Builder != "buildah-sif" || built.Commit != commit {
+			t.Fatalf("SIF build %+v; log:\n%s", built, gsBuildLog(t, reg, built.ID))
+		}
+		out := t.TempDir()
+		run(t, oras, "pull", "--plain-http", "-o", out, reg.Host+"/hpc/mpi:"+commit[:12])
+		f, err := os.Open(filepath.Join(out, "image.sif"))
+		if err != nil {
+			t.Fatalf("oras pull fetched no image.sif: %v", err)
+		}
+		defer f.Close()
+		fi, _ := f.Stat()
+		info, err := sif.Read(f, fi.Size(), oci.Limits{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if info.DefFile != def {
+			t.Errorf("the SIF's definition file is %q, want the recipe", info.DefFile)
+		}
+		for k, v := range map[string]string{"Author": "lab@example.org", "org.opencontainers.image.revision": commit, "org.oyster.recipe.packages": "apt:hello"} {
+			if info.Labels[k] != v {
+				t.Errorf("SIF label %s = %q, want %q (labels %v)", k, info.Labels[k], v, info.Labels)
+			}
+		}
+		for p, want := range map[string]string{"opt/greeting": "hello from %files\n", "opt/post.txt": "built\n"} {
+			got, err := fs.ReadFile(info.Root, p)
+			if err != nil || string(got) != want {
+				t.Errorf("%s in the SIF: %q %v, want %q", p, got, err, want)
+			}
+		}
+		if !strings.Contains(info.Runscript, "echo running") {
+			t.Errorf("runscript %q", info.Runscript)
+		}
+		reg.gsWaitSearch(t, "pkg:hello", "hpc/mpi")
+	})
+}
+
+// gitsyncDefFile is built on the lab base (%s: the registry's host).
+const gitsyncDefFile = `Bootstrap: docker
+From: %s/lab/base:latest
+
+%%files
+    greeting /opt/greeting
+
+%%post
+    apt-get install -y hello 2>/dev/null || true
+    echo built > /opt/post.txt
+    mkdir -p /var/lib/dpkg
+    printf 'Package: hello
+Status: install ok installed
+Version: 2.10-3
+Architecture: amd64
+
+' > /var/lib/dpkg/status
+
+%%labels
+    Author lab@example.org
+
+%%runscript
+    echo running "$@"
+`
+
+// gsWaitSource waits for a finished build of source and returns the newest.
+func gsWaitSource(t *testing.T, reg *registryProc, source string) api.Build {
+	var built api.Build
+	gsWaitFor(t, "a build of "+source, func() bool {
+		for _, b := range gsListBuilds(t, reg) {
+			if b.Source == source && b.Status != api.BuildQueued && b.Status != api.BuildRunning {
+				built = b
+				return true
+			}
+		}
+		return false
+	})
+	return built
 }
 
 func gsSameMap(a, b map[string]string) bool {

@@ -37,7 +37,8 @@ func openGitSync(s *Server) (*gitsync.Service, error) {
 func availableBuilders(dir, preferred string) []recipes.Builder {
 	var out []recipes.Builder
 	if _, err := exec.LookPath("buildah"); err == nil {
-		out = append(out, &recipes.Buildah{Root: filepath.Join(dir, "buildah")})
+		b := &recipes.Buildah{Root: filepath.Join(dir, "buildah")}
+		out = append(out, b, &recipes.SIF{Buildah: b})
 	}
 	if dockerAnswers() {
 		out = append(out, &recipes.Docker{})
