@@ -9,10 +9,17 @@ RACE_PKGS ?= ./catalog/... ./referrers/... ./server/... ./web/...
 # How long each fuzz target runs in `make fuzz` (and so in `make test`).
 FUZZTIME ?= 5s
 
-.PHONY: build test test-unit test-race fuzz test-deps bench bench-registry bench-go load run
+.PHONY: build image-files test test-unit test-race fuzz test-deps bench bench-registry bench-go load run
 
 build:
 	$(GO) build -o bin/registry ./cmd/registry
+
+# What the Dockerfile's "prebuilt" target copies: a static binary and the
+# host's CA bundle, for machines that cannot pull a Go toolchain image.
+image-files:
+	mkdir -p prebuilt/data
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags="-s -w" -o prebuilt/registry ./cmd/registry
+	cp /etc/ssl/certs/ca-certificates.crt prebuilt/ca-certificates.crt
 
 run: build
 	./bin/registry

@@ -23,13 +23,19 @@ import (
 // runnable images rather than random bytes.
 func busyboxLayer(t *testing.T, dir, marker string) string {
 	t.Helper()
+	return writeLayer(t, dir, marker, busyboxEntry(t), testlayers.File("etc/marker", marker+"\n"))
+}
+
+// busyboxEntry is Debian's static busybox as bin/busybox.
+func busyboxEntry(t *testing.T) testlayers.Entry {
+	t.Helper()
 	bb, err := os.ReadFile("/bin/busybox")
 	if err != nil {
 		t.Fatalf("busybox-static is not installed: run scripts/install-test-deps.sh: %v", err)
 	}
 	busybox := testlayers.File("bin/busybox", string(bb))
 	busybox.Mode = 0o755
-	return writeLayer(t, dir, marker, busybox, testlayers.File("etc/marker", marker+"\n"))
+	return busybox
 }
 
 // pushImage pushes a one-layer OCI image for platform (os/arch) with crane and
