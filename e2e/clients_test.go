@@ -133,21 +133,6 @@ func layerDigests(layers []struct{ Digest string }) []string {
 	return out
 }
 
-// TestPodmanPull pulls with podman and checks it saw the digest we pushed.
-func TestPodmanPull(t *testing.T) {
-	requireTool(t, "podman")
-	requireTool(t, "crane")
-	reg := startRegistry(t, "")
-	dgst := pushImage(t, reg.Host+"/podman/busybox:1", "linux/amd64")
-	root, runroot := t.TempDir(), t.TempDir()
-	podman := []string{"--root", root, "--runroot", runroot, "--storage-driver", "vfs"}
-	run(t, "podman", append(podman, "pull", "--tls-verify=false", reg.Host+"/podman/busybox:1")...)
-	got := strings.TrimSpace(run(t, "podman", append(podman, "image", "inspect", "--format", "{{.Digest}}", reg.Host+"/podman/busybox:1")...))
-	if got != dgst {
-		t.Fatalf("podman pulled %s, pushed %s", got, dgst)
-	}
-}
-
 // TestOras pushes an artifact, a SIF the way apptainer does, and an SBOM
 // attached as a referrer, then finds it with oras discover.
 func TestOras(t *testing.T) {

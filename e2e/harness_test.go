@@ -170,9 +170,15 @@ func run(t *testing.T, name string, args ...string) string {
 }
 
 func runErr(name string, args ...string) (string, error) {
+	return runEnv(nil, name, args...)
+}
+
+// runEnv runs a client command with env added to the environment.
+func runEnv(env []string, name string, args ...string) (string, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, name, args...)
+	cmd.Env = append(os.Environ(), env...)
 	out, err := cmd.CombinedOutput()
 	return string(out), err
 }
