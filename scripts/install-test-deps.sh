@@ -7,7 +7,8 @@ ROOT=$PWD
 TOOLS=$ROOT/.cache/tools/bin
 mkdir -p "$TOOLS"
 
-apt_pkgs=(skopeo podman buildah umoci squashfs-tools busybox-static curl jq git openssl chromium jupyterhub nodejs)
+apt_pkgs=(skopeo podman buildah umoci squashfs-tools busybox-static curl jq git openssl chromium jupyterhub nodejs
+  docker.io docker-compose runc debootstrap make)
 missing=()
 for p in "${apt_pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
