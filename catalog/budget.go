@@ -2,6 +2,7 @@ package catalog
 
 import (
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -20,6 +21,11 @@ type Budget struct {
 	MaxProblems int `yaml:"max_problems"`
 	// MaxPackages caps the packages kept for one layer and one record.
 	MaxPackages int `yaml:"max_packages"`
+	// MaxPaths caps the paths one layer's facts keep: package database
+	// files found, and whiteouts. They are kept for the merge with other
+	// layers, so a layer of two million dist-info files or whiteouts would
+	// otherwise cost hundreds of MiB.
+	MaxPaths int `yaml:"max_paths"`
 	// MaxIndexChildren caps the distinct children an index record lists
 	// and inherits from.
 	MaxIndexChildren int `yaml:"max_index_children"`
@@ -49,6 +55,7 @@ const (
 	DefaultMaxProblemsPerFile       = 20
 	DefaultMaxProblems              = 100
 	DefaultMaxPackages              = 100_000
+	DefaultMaxPaths                 = 200_000
 	DefaultMaxIndexChildren         = 256
 	DefaultMaxSBOMLayers            = 16
 	DefaultMaxSBOMBytes       int64 = 256 << 20
@@ -68,6 +75,9 @@ func (b Budget) Problems() int { return orDefault(b.MaxProblems, DefaultMaxProbl
 // Packages is MaxPackages, or its default when zero.
 func (b Budget) Packages() int { return orDefault(b.MaxPackages, DefaultMaxPackages) }
 
+// Paths is MaxPaths, or its default when zero.
+func (b Budget) Paths() int { return orDefault(b.MaxPaths, DefaultMaxPaths) }
+
 // IndexChildren is MaxIndexChildren, or its default when zero.
 func (b Budget) IndexChildren() int { return orDefault(b.MaxIndexChildren, DefaultMaxIndexChildren) }
 
@@ -86,7 +96,7 @@ func (b Budget) ImageDeadline() time.Duration { return orDefault(b.Deadline, Def
 // DefaultBudget is the budget with every default spelled out.
 func DefaultBudget() Budget {
 	return Budget{
-		MaxProblemsPerFile: DefaultMaxProblemsPerFile, MaxProblems: DefaultMaxProblems, MaxPackages: DefaultMaxPackages,
+		MaxProblemsPerFile: DefaultMaxProblemsPerFile, MaxProblems: DefaultMaxProblems, MaxPackages: DefaultMaxPackages, MaxPaths: DefaultMaxPaths,
 		MaxIndexChildren: DefaultMaxIndexChildren, MaxSBOMLayers: DefaultMaxSBOMLayers, MaxSBOMBytes: DefaultMaxSBOMBytes,
 		MaxRecordBytes: DefaultMaxRecordBytes, Deadline: DefaultDeadline, MaxAttempts: DefaultMaxAttempts,
 	}
@@ -97,7 +107,7 @@ func DefaultBudget() Budget {
 func (b Budget) Validate() error {
 	for name, v := range map[string]int64{
 		"max_problems_per_file": int64(b.MaxProblemsPerFile), "max_problems": int64(b.MaxProblems),
-		"max_packages": int64(b.MaxPackages), "max_index_children": int64(b.MaxIndexChildren),
+		"max_packages": int64(b.MaxPackages), "max_paths": int64(b.MaxPaths), "max_index_children": int64(b.MaxIndexChildren),
 		"max_sbom_layers": int64(b.MaxSBOMLayers), "max_sbom_bytes": b.MaxSBOMBytes,
 		"max_record_bytes": b.MaxRecordBytes, "deadline": int64(b.Deadline), "max_attempts": int64(b.MaxAttempts),
 	} {
@@ -126,21 +136,21 @@ type Problems struct {
 	Omitted int
 }
 
-// Add keeps msg, or counts it once Max are kept.
+// MaxProblemBytes bounds one problem kept: it quotes entry names, which a
+// tar header can make a megabyte long.
+const MaxProblemBytes = 1024
+
+// Add keeps msg, shortened to MaxProblemBytes, or counts it once Max are
+// kept.
 func (p *Problems) Add(msg string) {
-	if len(p.Kept) < p.Max {
-		p.Kept = append(p.Kept, msg)
+	if len(p.Kept) >= p.Max {
+		p.Omitted++
 		return
 	}
-	p.Omitted++
-}
-
-// AddAll adds kept, then counts omitted more that were never kept.
-func (p *Problems) AddAll(kept []string, omitted int) {
-	for _, msg := range kept {
-		p.Add(msg)
+	if len(msg) > MaxProblemBytes {
+		msg = strings.ToValidUTF8(msg[:MaxProblemBytes], "") + "…"
 	}
-	p.Omitted += omitted
+	p.Kept = append(p.Kept, msg)
 }
 
 // Total is how many problems were added.

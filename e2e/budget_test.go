@@ -241,7 +241,7 @@ func TestBudgetPoisonImages(t *testing.T) {
 			mu.Unlock()
 		}
 	}
-	const stanzas, escapes, whiteouts = 10_000_000, 500_000, 45_000
+	const stanzas, escapes, whiteouts = 10_000_000, 1_999_000, 45_000
 	childPackages := testlayers.ManyDpkgPackages(2000)
 	jobs := []func(){
 		// 1. Problems without a cap: ten million malformed stanzas.

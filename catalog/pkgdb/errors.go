@@ -73,14 +73,25 @@ var ErrTooManyPackages = fmt.Errorf("more than %d packages; the rest were not re
 // would be copied into pages, APIs and logs.
 var ErrControlCharacter = errors.New("control character in package name or version")
 
-// Check refuses a package whose name or version is empty or holds a
-// control character.
+// MaxFieldBytes bounds a package's name, version, architecture and origin.
+// Real ones are tens of bytes; a status file's megabyte-long lines would
+// otherwise make every package of a record cost a megabyte.
+const MaxFieldBytes = 256
+
+// Check refuses a package whose name or version is empty, whose fields are
+// over MaxFieldBytes, or hold a control character.
 func (p Package) Check() error {
+	name, version := truncate(p.Name, 80), truncate(p.Version, 80)
 	if p.Name == "" || p.Version == "" {
-		return fmt.Errorf("package %q %q: empty name or version", p.Name, p.Version)
+		return fmt.Errorf("package %q %q: empty name or version", name, version)
 	}
-	if hasControl(p.Name) || hasControl(p.Version) || hasControl(p.Arch) || hasControl(p.Origin) {
-		return fmt.Errorf("package %q %q: %w", p.Name, p.Version, ErrControlCharacter)
+	for _, f := range []string{p.Name, p.Version, p.Arch, p.Origin} {
+		if len(f) > MaxFieldBytes {
+			return fmt.Errorf("package %q %q: a field is over %d bytes", name, version, MaxFieldBytes)
+		}
+		if hasControl(f) {
+			return fmt.Errorf("package %q %q: %w", name, version, ErrControlCharacter)
+		}
 	}
 	return nil
 }

@@ -196,3 +196,44 @@ func quadraticMerge(layers []LayerFacts) []Finding {
 	sortFindings(out)
 	return out
 }
+
+// A layer keeps the budget's paths (package database files and
+// whiteouts), and says it cut the rest.
+func TestScanLayerKeepsPathsWithinBudget(t *testing.T) {
+	var entries []testlayers.Entry
+	for i := range 8 {
+		entries = append(entries, testlayers.DistInfo(fmt.Sprintf("p%d", i), "1.0"))
+	}
+	for i := range 8 {
+		entries = append(entries, testlayers.Whiteout(fmt.Sprintf("gone/w%d", i)))
+	}
+	f, err := ScanLayer(bytes.NewReader(testlayers.Tar(t, entries...)), "", oci.Limits{}, catalog.Budget{MaxPaths: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"paths: over the limit of 10 package database files and whiteouts per layer; from gone/w2 on, not kept"}
+	if len(f.Findings)+len(f.Whiteouts) != 10 || !reflect.DeepEqual(f.Truncated, want) {
+		t.Errorf("%d findings, %d whiteouts, truncated %q, want %q", len(f.Findings), len(f.Whiteouts), f.Truncated, want)
+	}
+}
+
+// A problem quoting a 64 KiB entry name is kept shortened, and a package
+// with a 64 KiB name is refused.
+func TestScanLayerLongNames(t *testing.T) {
+	long := strings.Repeat("a", 64<<10)
+	layer := testlayers.Stream(func(tw *tar.Writer) error {
+		if err := tw.WriteHeader(&tar.Header{Name: "../" + long, Typeflag: tar.TypeReg, Format: tar.FormatPAX}); err != nil {
+			return err
+		}
+		status := testlayers.DpkgStatus(long + "=1.0")
+		return writeFile(tw, "var/lib/dpkg/status", int64(len(status)), strings.NewReader(status))
+	})
+	f, err := ScanLayer(layer, "", oci.Limits{}, catalog.Budget{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(f.Problems) != 2 || len(f.Problems[0]) > catalog.MaxProblemBytes+len("…") ||
+		!strings.Contains(f.Problems[1], "a field is over 256 bytes") || len(f.Findings) != 1 || len(f.Findings[0].Packages) != 0 {
+		t.Errorf("problems of %d bytes: %.200q; findings %d", len(strings.Join(f.Problems, "")), f.Problems, len(f.Findings))
+	}
+}

@@ -45,6 +45,7 @@ type scanner struct {
 	problems    catalog.Problems
 	packages    int // kept so far, over all findings
 	packagesCut bool
+	pathsCut    bool
 	truncated   []string // what the budget cut
 }
 
@@ -57,10 +58,28 @@ func newScanner(budget catalog.Budget) *scanner {
 // way since every path passes here.
 func (s *scanner) want(p string) bool {
 	if dir, v, ok := pythonLib(p); ok {
-		s.pythonLibs[dir] = v
+		if _, have := s.pythonLibs[dir]; have || s.room(dir) {
+			s.pythonLibs[dir] = v
+		}
 	}
-	_, ok := classify(p)
-	return ok
+	if _, ok := classify(p); !ok {
+		return false
+	}
+	_, have := s.byPath[p]
+	return have || s.room(p)
+}
+
+// room reports whether the layer's facts may keep one more path, p; the
+// first time they may not, it notes the cut.
+func (s *scanner) room(p string) bool {
+	if len(s.byPath)+len(s.pythonLibs)+len(s.whiteouts)+len(s.opaque) < s.budget.Paths() {
+		return true
+	}
+	if !s.pathsCut {
+		s.pathsCut = true
+		s.truncated = append(s.truncated, fmt.Sprintf("paths: over the limit of %d package database files and whiteouts per layer; from %s on, not kept", s.budget.Paths(), p))
+	}
+	return false
 }
 
 func (s *scanner) file(h oci.Header, content io.Reader) error {
@@ -131,6 +150,9 @@ func (s *scanner) keep(p string, pkgs []pkgdb.Package) []pkgdb.Package {
 }
 
 func (s *scanner) whiteout(w oci.Whiteout) {
+	if !s.room(w.Path) {
+		return
+	}
 	if w.Opaque {
 		s.opaque = append(s.opaque, w.Path)
 	} else {
