@@ -97,11 +97,17 @@ func (ns namespaces) children(path string) []string {
 	return out
 }
 
-// lookup parses a path of n segments and checks it exists.
+// lookup parses a path of n segments and checks it exists; it returns
+// the namespaces it listed, nil for a container found by its tags.
 func (l *Library) lookup(ctx context.Context, path string, n int, what string) ([]string, namespaces, error) {
 	segs, err := parsePath(path, n, n)
 	if err != nil {
 		return nil, nil, err
+	}
+	if n == 3 { // a container with tags exists: no need to list them all
+		if tags, err := l.reg.tags(ctx, path); err != nil || len(tags) > 0 {
+			return segs, nil, err
+		}
 	}
 	ns, err := l.namespaces(ctx)
 	if err != nil {

@@ -280,9 +280,8 @@ func (g registry) tags(ctx context.Context, repo string) ([]string, error) {
 // repositories lists every repository, following the catalog's pages.
 func (g registry) repositories(ctx context.Context) ([]string, error) {
 	var all []string
-	last := ""
-	for {
-		resp, err := g.call(ctx, http.MethodGet, "/v2/_catalog?n=1000&last="+url.QueryEscape(last), nil, nil, -1)
+	for target := "/v2/_catalog"; target != ""; {
+		resp, err := g.call(ctx, http.MethodGet, target, nil, nil, -1)
 		if err != nil {
 			return nil, err
 		}
@@ -294,9 +293,23 @@ func (g registry) repositories(ctx context.Context) ([]string, error) {
 			return nil, fmt.Errorf("listing repositories: %w", err)
 		}
 		all = append(all, page.Repositories...)
-		if resp.header.Get("Link") == "" || len(page.Repositories) == 0 {
-			return all, nil
+		if target, err = nextPage(resp.header.Get("Link")); err != nil {
+			return nil, err
 		}
-		last = page.Repositories[len(page.Repositories)-1]
 	}
+	return all, nil
+}
+
+// nextPage reads the target of a Link: <…>; rel="next" header ("" when
+// there is none).
+func nextPage(link string) (string, error) {
+	if link == "" {
+		return "", nil
+	}
+	raw, _, ok := strings.Cut(strings.TrimPrefix(link, "<"), ">")
+	u, err := url.Parse(raw)
+	if !ok || err != nil || u.Path == "" {
+		return "", fmt.Errorf("registry gave catalog link %q", link)
+	}
+	return u.RequestURI(), nil
 }

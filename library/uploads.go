@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/opencontainers/go-digest"
 )
@@ -20,13 +21,19 @@ import (
 // registry refuses bytes that do not match, so nothing unverified becomes
 // a blob. The blob shows in no tag until the client tags it. Sessions live
 // in memory: a restart forgets them, and the registry's own session holds
-// no visible data (distribution purges it).
+// no visible data (distribution purges it). A session idle for an hour is
+// dropped when another begins.
 
 // partSize is the size of every part of a multi-part upload but the last.
 const partSize = 64 << 20
 
 // maxUploads bounds the sessions in progress.
 const maxUploads = 256
+
+// uploadIdle is how long a session may go without a request before a new
+// session may drop it: a client that vanished mid-upload does not hold a
+// place for ever.
+const uploadIdle = time.Hour
 
 type upload struct {
 	mu       sync.Mutex
@@ -41,14 +48,36 @@ type upload struct {
 	partSHA  map[int]string // the SHA-256 a part was announced with
 	loc      string         // the registry's session
 	closed   bool
+	touched  time.Time // the last request of the session
 }
 
 type uploads struct {
-	mu sync.Mutex
-	m  map[string]*upload
+	mu  sync.Mutex
+	m   map[string]*upload
+	now func() time.Time
 }
 
-func newUploads() *uploads { return &uploads{m: map[string]*upload{}} }
+func newUploads() *uploads { return &uploads{m: map[string]*upload{}, now: time.Now} }
+
+// idle removes and returns the sessions no request touched for
+// uploadIdle, which no request holds now either.
+func (us *uploads) idle() []*upload {
+	us.mu.Lock()
+	defer us.mu.Unlock()
+	var out []*upload
+	for id, u := range us.m {
+		if !u.mu.TryLock() {
+			continue // a request is using it
+		}
+		if us.now().Sub(u.touched) > uploadIdle {
+			u.closed = true
+			delete(us.m, id)
+			out = append(out, u)
+		}
+		u.mu.Unlock()
+	}
+	return out
+}
 
 func (l *Library) uploadRoutes(handle func(string, handlerFunc)) {
 	handle("POST /v2/imagefile/{id}", l.startSingle)
@@ -75,11 +104,17 @@ func (l *Library) begin(r *http.Request, size int64, parts int) (*upload, error)
 	if _, _, err := l.lookup(r.Context(), repo, 3, "container"); err != nil {
 		return nil, err
 	}
+	for _, old := range l.uploads.idle() {
+		l.log.Info("library: dropping an idle upload", "repo", old.repo, "received", old.received, "size", old.size)
+		if err := l.reg.cancelUpload(r.Context(), old.loc); err != nil {
+			l.log.Warn("library: cancelling an upload", "repo", old.repo, "error", err)
+		}
+	}
 	loc, err := l.reg.startUpload(r.Context(), repo)
 	if err != nil {
 		return nil, err
 	}
-	u := &upload{id: rand.Text(), imageID: id, repo: repo, digest: d, size: size, parts: parts, next: 1, partSHA: map[int]string{}, loc: loc}
+	u := &upload{id: rand.Text(), imageID: id, repo: repo, digest: d, size: size, parts: parts, next: 1, partSHA: map[int]string{}, loc: loc, touched: l.uploads.now()}
 	l.uploads.mu.Lock()
 	defer l.uploads.mu.Unlock()
 	if len(l.uploads.m) >= maxUploads {
@@ -104,6 +139,7 @@ func (l *Library) session(r *http.Request, uploadID string) (*upload, error) {
 		u.mu.Unlock()
 		return nil, notFound("upload %q is over", uploadID)
 	}
+	u.touched = l.uploads.now()
 	return u, nil
 }
 
