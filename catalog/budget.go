@@ -1,7 +1,6 @@
 package catalog
 
 import (
-	"fmt"
 	"strings"
 	"time"
 )
@@ -12,38 +11,39 @@ import (
 // stanzas, an index listing one child many times) can otherwise ask for
 // gigabytes. What a Budget cuts is said in the record (Record.Truncated),
 // never dropped silently. A zero field takes the default. The registry's
-// configuration holds one (catalog.budget).
+// configuration has the same fields (config.Budget, catalog.budget in the
+// file).
 type Budget struct {
 	// MaxProblemsPerFile caps the problems kept for one file of a layer.
-	MaxProblemsPerFile int `yaml:"max_problems_per_file"`
+	MaxProblemsPerFile int
 	// MaxProblems caps the problems kept for one layer and for one
 	// record; the rest are counted (Record.IndexErrorsOmitted).
-	MaxProblems int `yaml:"max_problems"`
+	MaxProblems int
 	// MaxPackages caps the packages kept for one layer and one record.
-	MaxPackages int `yaml:"max_packages"`
+	MaxPackages int
 	// MaxPaths caps the paths one layer's facts keep: package database
 	// files found, and whiteouts. They are kept for the merge with other
 	// layers, so a layer of two million dist-info files or whiteouts would
 	// otherwise cost hundreds of MiB.
-	MaxPaths int `yaml:"max_paths"`
+	MaxPaths int
 	// MaxIndexChildren caps the distinct children an index record lists
 	// and inherits from.
-	MaxIndexChildren int `yaml:"max_index_children"`
+	MaxIndexChildren int
 	// MaxSBOMLayers caps the distinct layers read from one SBOM referrer.
-	MaxSBOMLayers int `yaml:"max_sbom_layers"`
+	MaxSBOMLayers int
 	// MaxSBOMBytes caps the SBOM bytes read for one record, across its
 	// referrers.
-	MaxSBOMBytes int64 `yaml:"max_sbom_bytes"`
+	MaxSBOMBytes int64
 	// MaxRecordBytes caps a record's JSON encoding, what the store keeps
 	// and decodes again at every start.
-	MaxRecordBytes int64 `yaml:"max_record_bytes"`
+	MaxRecordBytes int64
 	// Deadline caps the time spent indexing one image; an image that takes
 	// longer is recorded as partially indexed.
-	Deadline time.Duration `yaml:"deadline"`
+	Deadline time.Duration
 	// MaxAttempts caps the attempts at indexing one image that the process
 	// did not survive (killed while indexing it); after that many the image
 	// is recorded as failed, not tried again at every start.
-	MaxAttempts int `yaml:"max_attempts"`
+	MaxAttempts int
 }
 
 // Defaults that hold on a 2-core, 24 GiB machine with several workers.
@@ -92,31 +92,6 @@ func (b Budget) RecordBytes() int64 { return orDefault(b.MaxRecordBytes, Default
 
 // ImageDeadline is Deadline, or its default when zero.
 func (b Budget) ImageDeadline() time.Duration { return orDefault(b.Deadline, DefaultDeadline) }
-
-// DefaultBudget is the budget with every default spelled out.
-func DefaultBudget() Budget {
-	return Budget{
-		MaxProblemsPerFile: DefaultMaxProblemsPerFile, MaxProblems: DefaultMaxProblems, MaxPackages: DefaultMaxPackages, MaxPaths: DefaultMaxPaths,
-		MaxIndexChildren: DefaultMaxIndexChildren, MaxSBOMLayers: DefaultMaxSBOMLayers, MaxSBOMBytes: DefaultMaxSBOMBytes,
-		MaxRecordBytes: DefaultMaxRecordBytes, Deadline: DefaultDeadline, MaxAttempts: DefaultMaxAttempts,
-	}
-}
-
-// Validate refuses negative limits, which would otherwise silently mean
-// the default.
-func (b Budget) Validate() error {
-	for name, v := range map[string]int64{
-		"max_problems_per_file": int64(b.MaxProblemsPerFile), "max_problems": int64(b.MaxProblems),
-		"max_packages": int64(b.MaxPackages), "max_paths": int64(b.MaxPaths), "max_index_children": int64(b.MaxIndexChildren),
-		"max_sbom_layers": int64(b.MaxSBOMLayers), "max_sbom_bytes": b.MaxSBOMBytes,
-		"max_record_bytes": b.MaxRecordBytes, "deadline": int64(b.Deadline), "max_attempts": int64(b.MaxAttempts),
-	} {
-		if v < 0 {
-			return fmt.Errorf("%s is %d; it must be positive, or 0 for the default", name, v)
-		}
-	}
-	return nil
-}
 
 // Attempts is MaxAttempts, or its default when zero.
 func (b Budget) Attempts() int { return orDefault(b.MaxAttempts, DefaultMaxAttempts) }

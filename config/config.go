@@ -18,7 +18,6 @@ import (
 
 	"gopkg.in/yaml.v3"
 
-	"github.com/oyster-registry/oyster/catalog"
 	"github.com/oyster-registry/oyster/oci"
 )
 
@@ -104,7 +103,36 @@ type Catalog struct {
 	// up one worker, not the catalog.
 	Workers int `yaml:"workers"`
 	// Budget bounds what the catalog keeps and does for one image.
-	Budget catalog.Budget `yaml:"budget"`
+	Budget Budget `yaml:"budget"`
+}
+
+// Budget has the fields of catalog.Budget, which the server converts it
+// to; see there for what each bounds. Zero takes the catalog's default.
+// This package does not import the catalog: the stager reads it too.
+type Budget struct {
+	MaxProblemsPerFile int           `yaml:"max_problems_per_file"`
+	MaxProblems        int           `yaml:"max_problems"`
+	MaxPackages        int           `yaml:"max_packages"`
+	MaxPaths           int           `yaml:"max_paths"`
+	MaxIndexChildren   int           `yaml:"max_index_children"`
+	MaxSBOMLayers      int           `yaml:"max_sbom_layers"`
+	MaxSBOMBytes       int64         `yaml:"max_sbom_bytes"`
+	MaxRecordBytes     int64         `yaml:"max_record_bytes"`
+	Deadline           time.Duration `yaml:"deadline"`
+	MaxAttempts        int           `yaml:"max_attempts"`
+}
+
+// validate refuses negative limits, which would otherwise silently mean
+// the default.
+func (b Budget) validate() error {
+	v := reflect.ValueOf(b)
+	for i := range v.NumField() {
+		if n := v.Field(i).Int(); n < 0 {
+			key, _, _ := strings.Cut(v.Type().Field(i).Tag.Get("yaml"), ",")
+			return fmt.Errorf("config: catalog.budget.%s is %d; it must be positive, or 0 for the default", key, n)
+		}
+	}
+	return nil
 }
 
 // Hub configures the JupyterHub image-selection endpoints.
@@ -164,7 +192,7 @@ func Default() Config {
 		Log:             Log{Level: "info", Format: "text"},
 		Storage:         Storage{Driver: "filesystem", Delete: true, S3: S3{Region: "us-east-1", Secure: true}},
 		ShutdownTimeout: 10 * time.Second,
-		Catalog:         Catalog{Enabled: true, MaxLayerBytes: oci.DefaultMaxLayerBytes, MaxFileBytes: oci.DefaultMaxFileBytes, Workers: 1, Budget: catalog.DefaultBudget()},
+		Catalog:         Catalog{Enabled: true, MaxLayerBytes: oci.DefaultMaxLayerBytes, MaxFileBytes: oci.DefaultMaxFileBytes, Workers: 1},
 		Hub:             Hub{Query: "label:org.oyster.hub=true"},
 		Sources:         []Source{},
 		GitSync:         GitSync{Concurrency: 1, BuildTimeout: time.Hour, Retries: 2},
@@ -203,8 +231,8 @@ func (c *Config) Validate() error {
 	if c.Catalog.Workers < 1 {
 		return fmt.Errorf("config: catalog.workers is %d; it must be at least 1", c.Catalog.Workers)
 	}
-	if err := c.Catalog.Budget.Validate(); err != nil {
-		return fmt.Errorf("config: catalog.budget.%w", err)
+	if err := c.Catalog.Budget.validate(); err != nil {
+		return err
 	}
 	switch c.Storage.Driver {
 	case "filesystem":

@@ -41,7 +41,7 @@ func openCatalog(s *Server) (*catalogParts, error) {
 	ix := indexer.New(indexer.Options{
 		Source: s.source, Store: store, Search: idx,
 		Limits:  oci.Limits{MaxLayerBytes: s.cfg.Catalog.MaxLayerBytes, MaxFileBytes: s.cfg.Catalog.MaxFileBytes},
-		Budget:  s.cfg.Catalog.Budget,
+		Budget:  catalog.Budget(s.cfg.Catalog.Budget),
 		Workers: s.cfg.Catalog.Workers,
 		Log:     s.log.With("component", "catalog"),
 	})
