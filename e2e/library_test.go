@@ -200,6 +200,8 @@ func TestLibraryAPI(t *testing.T) {
 	// oras:// sees the same image: a single-architecture tag is one
 	// manifest with apptainer's SIF media types.
 	pushSIF(t, c, amd, "lab/hpc/lammps", "amd64", "single")
+	mustPull(t, c, "lab/hpc/lammps", "single", "amd64", amd)
+	waitPulls(t, h, "lab/hpc/lammps:single", 1) // the catalog counts library pulls
 	out := t.TempDir()
 	run(t, "oras", "pull", "--plain-http", "-o", out, h+"/lab/hpc/lammps:single")
 	if got, _ := os.ReadFile(filepath.Join(out, "lammps_single.sif")); !bytes.Equal(got, amd) {

@@ -17,6 +17,7 @@ import (
 	dconfig "github.com/distribution/distribution/v3/configuration"
 	"github.com/distribution/distribution/v3/registry/handlers"
 	_ "github.com/distribution/distribution/v3/registry/storage/driver/inmemory" // the tests' storage
+	"github.com/opencontainers/go-digest"
 	v1 "github.com/opencontainers/image-spec/specs-go/v1"
 )
 
@@ -116,11 +117,17 @@ func TestTagsPerArchitecture(t *testing.T) {
 	if tags["amd64"]["1.0"] != amdID || tags["arm64"]["1.0"] != armID {
 		t.Fatalf("arch tags: %v", tags)
 	}
-	for arch, want := range map[string][]byte{"amd64": amd, "arm64": arm} {
+	var pulled []string
+	l.pulled = func(repo string, manifest digest.Digest) { pulled = append(pulled, repo+"@"+manifest.String()) }
+	for _, child := range m.parsed.Manifests {
+		arch, want := child.Platform.Architecture, map[string][]byte{"amd64": amd, "arm64": arm}[child.Platform.Architecture]
 		pull := do(t, l, "GET", "/v1/imagefile/lab/sci/tool:1.0?arch="+arch, nil)
 		img := data[image](t, do(t, l, "GET", "/v1/images/lab/sci/tool:1.0?arch="+arch, nil))
 		if pull.code != http.StatusSeeOther || img.Hash != "sha256."+hashOf(want) || img.Size != int64(len(want)) {
 			t.Fatalf("%s: pull %d, image %+v", arch, pull.code, img)
+		}
+		if counted := pulled[len(pulled)-1]; counted != "lab/sci/tool@"+child.Digest.String() {
+			t.Fatalf("%s: pull counted for %s, not its manifest %s", arch, counted, child.Digest)
 		}
 	}
 	if a := do(t, l, "GET", "/v1/imagefile/lab/sci/tool:1.0?arch=ppc64le", nil); a.code != http.StatusNotFound {

@@ -21,6 +21,8 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/opencontainers/go-digest"
+
 	"github.com/oyster-registry/oyster/catalog/search"
 )
 
@@ -38,6 +40,9 @@ type Options struct {
 	// ExternalURL is the server's URL as clients reach it; empty: the
 	// request's scheme and host.
 	ExternalURL string
+	// Pulled, if set, counts a pull of the manifest holding a SIF: the
+	// client fetches the blob itself, which the registry does not count.
+	Pulled func(repo string, manifest digest.Digest)
 }
 
 // Library is the Library API's HTTP handler.
@@ -46,6 +51,7 @@ type Library struct {
 	search   *search.Index
 	log      *slog.Logger
 	external string
+	pulled   func(repo string, manifest digest.Digest)
 	mux      *http.ServeMux
 	uploads  *uploads
 
@@ -67,8 +73,8 @@ func New(opts Options) *Library {
 	}
 	l := &Library{
 		reg: registry{opts.Registry}, search: opts.Search, log: log,
-		external: strings.TrimSuffix(opts.ExternalURL, "/"),
-		uploads:  newUploads(), created: map[string]bool{},
+		external: strings.TrimSuffix(opts.ExternalURL, "/"), pulled: opts.Pulled,
+		uploads: newUploads(), created: map[string]bool{},
 	}
 	l.mux = l.routes()
 	return l

@@ -459,7 +459,7 @@ func (l *Library) setTagOf(w http.ResponseWriter, r *http.Request, withArch bool
 // pull answers GET /v1/imagefile/<ref>?arch= with a redirect to the SIF's
 // blob on /v2/, which serves Range requests: the client library then
 // downloads it in parts, concurrently, or follows the redirect in one
-// stream.
+// stream. The redirect counts as the pull.
 func (l *Library) pull(w http.ResponseWriter, r *http.Request) error {
 	ref, err := parseRef(r.PathValue("ref"))
 	if err != nil {
@@ -468,6 +468,9 @@ func (l *Library) pull(w http.ResponseWriter, r *http.Request) error {
 	img, err := l.resolve(r.Context(), ref, r.URL.Query().Get("arch"))
 	if err != nil {
 		return err
+	}
+	if l.pulled != nil {
+		l.pulled(img.repo, img.manifest.Digest)
 	}
 	http.Redirect(w, r, l.baseURL(r)+"/v2/"+img.repo+"/blobs/"+img.sif.Digest.String(), http.StatusSeeOther)
 	return nil
