@@ -45,6 +45,7 @@ type Config struct {
 	// Sources are the Git repositories whose recipes Oyster builds.
 	Sources []Source `yaml:"sources"`
 	GitSync GitSync  `yaml:"gitsync"`
+	Stage   Stage    `yaml:"stage"`
 }
 
 // Source is one Git repository of recipes.
@@ -88,6 +89,19 @@ type GitSync struct {
 	// Builder is the default Dockerfile builder: buildah, docker, or
 	// empty for the first that works on this machine.
 	Builder string `yaml:"builder"`
+}
+
+// Stage configures the staging lists the stagers of compute nodes follow
+// (GET /api/v1/stage?cluster=…).
+type Stage struct {
+	// Pins are repository:tag or repository@digest references every
+	// cluster stages and never evicts (more are pinned through the API).
+	Pins []string `yaml:"pins"`
+	// Query selects, in the catalog query language, images every cluster
+	// stages; empty selects none.
+	Query string `yaml:"query"`
+	// HubWindow is how long an image a hub user selected stays listed.
+	HubWindow time.Duration `yaml:"hub_window"`
 }
 
 // Catalog configures indexing of what is inside images.
@@ -196,6 +210,7 @@ func Default() Config {
 		Hub:             Hub{Query: "label:org.oyster.hub=true"},
 		Sources:         []Source{},
 		GitSync:         GitSync{Concurrency: 1, BuildTimeout: time.Hour, Retries: 2},
+		Stage:           Stage{HubWindow: 7 * 24 * time.Hour},
 	}
 }
 

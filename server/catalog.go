@@ -11,6 +11,7 @@ import (
 	"github.com/oyster-registry/oyster/catalog"
 	"github.com/oyster-registry/oyster/catalog/indexer"
 	"github.com/oyster-registry/oyster/catalog/search"
+	"github.com/oyster-registry/oyster/catalog/stage"
 	"github.com/oyster-registry/oyster/catalog/state"
 	"github.com/oyster-registry/oyster/oci"
 )
@@ -20,6 +21,7 @@ type catalogParts struct {
 	store   *state.Store
 	search  *search.Index
 	indexer *indexer.Indexer
+	stage   *stage.Planner
 }
 
 // openCatalog opens the catalog's state store and search index under
@@ -45,7 +47,19 @@ func openCatalog(s *Server) (*catalogParts, error) {
 		Workers: s.cfg.Catalog.Workers,
 		Log:     s.log.With("component", "catalog"),
 	})
-	return &catalogParts{store: store, search: idx, indexer: ix}, nil
+	if _, err := search.Parse(s.cfg.Stage.Query); s.cfg.Stage.Query != "" && err != nil {
+		store.Close()
+		idx.Close()
+		return nil, fmt.Errorf("config: stage.query %q: %w", s.cfg.Stage.Query, err)
+	}
+	planner, err := stage.Open(filepath.Join(s.cfg.Data, "stage.json"), store, idx,
+		stage.Config{Pins: s.cfg.Stage.Pins, Query: s.cfg.Stage.Query, HubWindow: s.cfg.Stage.HubWindow})
+	if err != nil {
+		store.Close()
+		idx.Close()
+		return nil, err
+	}
+	return &catalogParts{store: store, search: idx, indexer: ix, stage: planner}, nil
 }
 
 func (c *catalogParts) close() error {

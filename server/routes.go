@@ -22,7 +22,7 @@ func (s *Server) routes() http.Handler {
 	if s.catalog != nil {
 		opts := web.Options{
 			Store: s.catalog.store, Search: s.catalog.search, Log: s.log,
-			HubQuery: s.cfg.Hub.Query, RegistryHost: s.cfg.Hub.RegistryHost,
+			HubQuery: s.cfg.Hub.Query, RegistryHost: s.cfg.Hub.RegistryHost, Stage: s.catalog.stage,
 		}
 		if s.builds != nil { // not a typed nil in the interface
 			opts.Builds = s.builds

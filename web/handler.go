@@ -9,6 +9,7 @@ import (
 	"github.com/oyster-registry/oyster/api"
 	"github.com/oyster-registry/oyster/catalog"
 	"github.com/oyster-registry/oyster/catalog/search"
+	"github.com/oyster-registry/oyster/catalog/stage"
 )
 
 // Options are what the web surface needs from the rest of the process.
@@ -22,6 +23,8 @@ type Options struct {
 	RegistryHost string
 	// Builds, if set, serves the build queue's endpoints.
 	Builds Builds
+	// Stage answers the stagers' endpoints; nil leaves them out.
+	Stage *stage.Planner
 }
 
 // New returns the handler for /api/v1/, /v1/search and the UI at /.
@@ -32,6 +35,9 @@ func New(opts Options) http.Handler {
 	all := routes(a, hub)
 	if opts.Builds != nil {
 		all = append(all, buildRoutes(opts.Builds)...)
+	}
+	if opts.Stage != nil {
+		all = append(all, (&Stage{Planner: opts.Stage}).routes()...)
 	}
 	registerRoutes(mux, opts.Log, all)
 	mux.HandleFunc("/api/", serveJSON(opts.Log, noEndpoint(mux)))

@@ -69,12 +69,11 @@ type Quota struct {
 	LowPercent  int64 `yaml:"low_percent"`
 }
 
-// Default is a stager staging SIFs into /var/cache/oyster-stager.
+// Default is a stager staging SIFs into /var/cache/oyster-stager; Load
+// names the node after the host.
 func Default() Config {
-	host, _ := os.Hostname()
 	return Config{
 		Cache:        "/var/cache/oyster-stager",
-		Node:         host,
 		Cluster:      "default",
 		Formats:      []string{string(format.SIF)},
 		Quota:        Quota{HighPercent: 90, LowPercent: 80},
@@ -102,6 +101,9 @@ func Load(path string, environ []string) (Config, error) {
 	}
 	if err := registryconfig.ApplyEnv(&cfg, EnvPrefix, environ); err != nil {
 		return cfg, err
+	}
+	if cfg.Node == "" {
+		cfg.Node, _ = os.Hostname()
 	}
 	return cfg, cfg.Validate()
 }

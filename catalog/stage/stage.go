@@ -1,0 +1,329 @@
+// Package stage decides what each cluster's stagers should hold: images
+// pinned by admins (configuration and API), images matching the
+// configured catalog query, and images hub users selected lately. It also
+// keeps what each stager last reported holding. Its small state (API pins,
+// hub selections, inventories) is one JSON file, written atomically.
+package stage
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/opencontainers/go-digest"
+
+	"github.com/oyster-registry/oyster/api"
+	"github.com/oyster-registry/oyster/catalog"
+	"github.com/oyster-registry/oyster/catalog/search"
+)
+
+// Config is the registry configuration's stage section.
+type Config struct {
+	// Pins are repo:tag or repo@digest references every cluster stages and
+	// never evicts.
+	Pins []string
+	// Query selects, in the catalog query language, images every cluster
+	// stages; empty selects none.
+	Query string
+	// HubWindow is how long a hub selection keeps an image on the list.
+	HubWindow time.Duration
+}
+
+// Searcher finds images for the query; *search.Index is one.
+type Searcher interface {
+	Search(ctx context.Context, req search.Request) (*search.Response, error)
+}
+
+// Planner answers staging lists and records pins, selections and
+// inventories.
+type Planner struct {
+	store  catalog.Store
+	search Searcher
+	cfg    Config
+	path   string
+	now    func() time.Time
+
+	mu    sync.Mutex
+	state state
+}
+
+// state is what the JSON file holds.
+type state struct {
+	Pins       []api.StagePin                 `json:"pins"`
+	Selections []selection                    `json:"selections"`
+	Stagers    map[string]api.StagerInventory `json:"stagers"`
+}
+
+// selection is one image a hub user picked.
+type selection struct {
+	Ref  catalog.Ref `json:"ref"`
+	Tag  string      `json:"tag,omitempty"`
+	When time.Time   `json:"when"`
+}
+
+// maxSelections bounds the selections kept; the oldest go first.
+const maxSelections = 10000
+
+// Open loads the state file at path (missing: empty state).
+func Open(path string, store catalog.Store, s Searcher, cfg Config) (*Planner, error) {
+	p := &Planner{store: store, search: s, cfg: cfg, path: path, now: time.Now}
+	b, err := os.ReadFile(path)
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+	case err != nil:
+		return nil, err
+	default:
+		if err := json.Unmarshal(b, &p.state); err != nil {
+			return nil, fmt.Errorf("stage state %s: %w", path, err)
+		}
+	}
+	if p.state.Stagers == nil {
+		p.state.Stagers = map[string]api.StagerInventory{}
+	}
+	return p, nil
+}
+
+// ErrUnknownImage is returned for a reference the catalog does not know.
+var ErrUnknownImage = errors.New("no such image in the catalog")
+
+// ErrBadRef is returned for a reference that is not repo:tag or repo@digest.
+var ErrBadRef = errors.New("reference must be repository:tag or repository@digest")
+
+// List is cluster's staging list: pins first, then query matches, then
+// hub selections newest first, each image once.
+func (p *Planner) List(ctx context.Context, cluster string) (api.StageList, error) {
+	list := api.StageList{Cluster: cluster, Images: []api.StageImage{}}
+	seen := map[digest.Digest]int{}
+	add := func(im api.StageImage) {
+		if i, ok := seen[im.Digest]; ok {
+			list.Images[i].Pinned = list.Images[i].Pinned || im.Pinned
+			return
+		}
+		seen[im.Digest] = len(list.Images)
+		list.Images = append(list.Images, im)
+	}
+	p.mu.Lock()
+	pins := slices.Clone(p.state.Pins)
+	selections := slices.Clone(p.state.Selections)
+	p.mu.Unlock()
+	refs := slices.Clone(p.cfg.Pins)
+	for _, pin := range pins {
+		if pin.Cluster == "" || pin.Cluster == cluster {
+			refs = append(refs, pin.Ref)
+		}
+	}
+	for _, ref := range refs {
+		im, err := p.resolve(ref)
+		if errors.Is(err, ErrUnknownImage) {
+			continue // pinned before it was pushed: listed once it is
+		}
+		if err != nil {
+			return list, err
+		}
+		im.Reason, im.Pinned = api.StageReasonPinned, true
+		add(im)
+	}
+	if err := p.queryMatches(ctx, add); err != nil {
+		return list, err
+	}
+	since := p.now().Add(-p.cfg.HubWindow)
+	for i := len(selections) - 1; i >= 0; i-- {
+		if s := selections[i]; s.When.After(since) {
+			add(api.StageImage{Ref: s.Ref.String(), Repository: s.Ref.Repo, Tag: s.Tag, Digest: s.Ref.Digest, Reason: api.StageReasonHub})
+		}
+	}
+	return list, nil
+}
+
+// maxQueryImages bounds what the query adds to one list.
+const maxQueryImages = 1000
+
+func (p *Planner) queryMatches(ctx context.Context, add func(api.StageImage)) error {
+	if strings.TrimSpace(p.cfg.Query) == "" {
+		return nil
+	}
+	for page, n := 1, 0; n < maxQueryImages; page++ {
+		resp, err := p.search.Search(ctx, search.Request{Query: p.cfg.Query, Sort: search.SortName, Page: page, PerPage: 100, NoFacets: true})
+		if err != nil {
+			return err
+		}
+		for _, h := range resp.Results {
+			tag := ""
+			if len(h.Tags) > 0 {
+				tag = h.Tags[0]
+			}
+			add(api.StageImage{Ref: h.Repository + "@" + h.Digest, Repository: h.Repository, Tag: tag, Digest: digest.Digest(h.Digest), Reason: api.StageReasonQuery})
+			n++
+		}
+		if len(resp.Results) == 0 || page*100 >= resp.Total {
+			return nil
+		}
+	}
+	return nil
+}
+
+// resolve turns repo:tag or repo@digest (optionally host-prefixed, as
+// hubs send pinned images) into a listed image.
+func (p *Planner) resolve(ref string) (api.StageImage, error) {
+	ref = stripHost(ref)
+	repo, dig, byDigest := strings.Cut(ref, "@")
+	tag := ""
+	if i := strings.LastIndex(repo, ":"); i > strings.LastIndex(repo, "/") {
+		repo, tag = repo[:i], repo[i+1:]
+	}
+	if repo == "" || (!byDigest && tag == "") {
+		return api.StageImage{}, fmt.Errorf("%w: %q", ErrBadRef, ref)
+	}
+	var d digest.Digest
+	if byDigest {
+		var err error
+		if d, err = digest.Parse(dig); err != nil {
+			return api.StageImage{}, fmt.Errorf("%w: %q: %v", ErrBadRef, ref, err)
+		}
+		rec, err := p.store.Record(catalog.Ref{Repo: repo, Digest: d})
+		if err != nil {
+			return api.StageImage{}, err
+		}
+		if rec == nil {
+			return api.StageImage{}, fmt.Errorf("%w: %s", ErrUnknownImage, ref)
+		}
+	} else {
+		var err error
+		if d, err = p.store.Tag(repo, tag); err != nil {
+			return api.StageImage{}, err
+		}
+		if d == "" {
+			return api.StageImage{}, fmt.Errorf("%w: %s", ErrUnknownImage, ref)
+		}
+	}
+	return api.StageImage{Ref: repo + "@" + d.String(), Repository: repo, Tag: tag, Digest: d}, nil
+}
+
+// stripHost drops a leading registry host: the first path component if it
+// has a dot or a port, or is localhost.
+func stripHost(ref string) string {
+	if first, rest, ok := strings.Cut(ref, "/"); ok && (strings.ContainsAny(first, ".:") || first == "localhost") {
+		return rest
+	}
+	return ref
+}
+
+// Pin adds an API pin; the image must exist.
+func (p *Planner) Pin(pin api.StagePin) error {
+	if _, err := p.resolve(pin.Ref); err != nil {
+		return err
+	}
+	return p.update(func(s *state) {
+		if !slices.Contains(s.Pins, pin) {
+			s.Pins = append(s.Pins, pin)
+		}
+	})
+}
+
+// Unpin removes an API pin; ok is false if there was none.
+func (p *Planner) Unpin(pin api.StagePin) (ok bool, err error) {
+	err = p.update(func(s *state) {
+		n := len(s.Pins)
+		s.Pins = slices.DeleteFunc(s.Pins, func(q api.StagePin) bool { return q == pin })
+		ok = len(s.Pins) < n
+	})
+	return ok, err
+}
+
+// Pins lists the API pins.
+func (p *Planner) Pins() []api.StagePin {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return append([]api.StagePin{}, p.state.Pins...)
+}
+
+// Select records that a hub user picked ref (as pinned hub images name
+// it, host/repo@digest, or repo:tag).
+func (p *Planner) Select(ref string) (api.StageImage, error) {
+	im, err := p.resolve(ref)
+	if err != nil {
+		return im, err
+	}
+	sel := selection{Ref: catalog.Ref{Repo: im.Repository, Digest: im.Digest}, Tag: im.Tag, When: p.now().UTC()}
+	return im, p.update(func(s *state) {
+		s.Selections = slices.DeleteFunc(s.Selections, func(o selection) bool { return o.Ref == sel.Ref })
+		s.Selections = append(s.Selections, sel)
+		if len(s.Selections) > maxSelections {
+			s.Selections = s.Selections[len(s.Selections)-maxSelections:]
+		}
+	})
+}
+
+// Report keeps a stager's inventory.
+func (p *Planner) Report(inv api.StagerInventory) error {
+	inv.Reported = p.now().UTC()
+	return p.update(func(s *state) { s.Stagers[inv.Node] = inv })
+}
+
+// Stagers lists the last inventory of every node, by name.
+func (p *Planner) Stagers() []api.StagerInventory {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	out := make([]api.StagerInventory, 0, len(p.state.Stagers))
+	for _, inv := range p.state.Stagers {
+		out = append(out, inv)
+	}
+	slices.SortFunc(out, func(a, b api.StagerInventory) int { return strings.Compare(a.Node, b.Node) })
+	return out
+}
+
+// update changes the state and writes it: temporary file, fsync, rename.
+// A failed write leaves the state as it was.
+func (p *Planner) update(change func(*state)) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	next := p.state.clone()
+	change(&next)
+	b, err := json.Marshal(next)
+	if err != nil {
+		return err
+	}
+	if err := writeAtomic(p.path, b); err != nil {
+		return err
+	}
+	p.state = next
+	return nil
+}
+
+func (s state) clone() state {
+	c := state{Pins: slices.Clone(s.Pins), Selections: slices.Clone(s.Selections), Stagers: make(map[string]api.StagerInventory, len(s.Stagers))}
+	for k, v := range s.Stagers {
+		c.Stagers[k] = v
+	}
+	return c
+}
+
+func writeAtomic(path string, data []byte) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	f, err := os.CreateTemp(filepath.Dir(path), ".stage-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(f.Name())
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	return os.Rename(f.Name(), path)
+}
