@@ -3,6 +3,7 @@ package stager
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -21,18 +22,23 @@ import (
 // registry (what a job pays at start), and gets a lease: it is not evicted
 // for cfg.Lease.
 func (s *Stager) Path(ctx context.Context, ref string, f format.Format) (string, error) {
-	d, ok := s.local(ref, f)
-	if !ok {
-		staged, err := s.Stage(ctx, ref, f)
-		if err != nil {
-			return "", err
-		}
-		d = staged.Digest
+	d, err := s.locate(ctx, ref, f)
+	if err != nil {
+		return "", err
 	}
 	if err := s.lease(d); err != nil {
 		return "", err
 	}
 	return s.artifact(d, f), s.touch(d)
+}
+
+// locate finds ref in the cache, staging it if needed.
+func (s *Stager) locate(ctx context.Context, ref string, f format.Format) (digest.Digest, error) {
+	if d, ok := s.local(ref, f); ok {
+		return d, nil
+	}
+	staged, err := s.Stage(ctx, ref, f)
+	return staged.Digest, err
 }
 
 // local finds ref's digest in the cache if format f of it is staged.
@@ -60,19 +66,25 @@ func (s *Stager) lease(d digest.Digest) error {
 	return touchFile(filepath.Join(s.imageDir(d), "lease"), time.Now().Add(s.cfg.Lease))
 }
 
-// Hold stages ref in format f and holds it in use (never evicted) until
-// release is called: `stager exec` holds it while its command runs.
+// Hold stages ref in format f if needed and holds it in use, never
+// evicted, until release is called: `stager exec` holds it while its
+// command runs.
 func (s *Stager) Hold(ctx context.Context, ref string, f format.Format) (path string, release func(), err error) {
-	path, err = s.Path(ctx, ref, f)
-	if err != nil {
-		return "", nil, err
+	for try := 0; try < 2; try++ {
+		d, err := s.locate(ctx, ref, f)
+		if err != nil {
+			return "", nil, err
+		}
+		l, err := s.locks.Shared(ctx, "image-"+d.Encoded())
+		if err != nil {
+			return "", nil, err
+		}
+		if _, err := os.Lstat(s.artifact(d, f)); err == nil { // not evicted before the lock
+			return s.artifact(d, f), func() { l.Unlock() }, s.touch(d)
+		}
+		l.Unlock()
 	}
-	d, _ := s.local(ref, f)
-	l, err := s.locks.Shared(ctx, "image-"+d.Encoded())
-	if err != nil {
-		return "", nil, err
-	}
-	return path, func() { l.Unlock() }, nil
+	return "", nil, fmt.Errorf("%s was evicted as soon as it was staged: the quota is too small", ref)
 }
 
 // Entry is a staged image with every format it has, as `stager ls` and

@@ -28,6 +28,7 @@ func (s *Stager) fetch(ctx context.Context, im *image, f format.Format) error {
 		return nil
 	}
 	bar := s.newProgress("pulling "+im.Repo, total)
+	parent := ctx
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	sem := make(chan struct{}, s.cfg.Concurrency)
@@ -51,7 +52,14 @@ func (s *Stager) fetch(ctx context.Context, im *image, f format.Format) error {
 	}
 	wg.Wait()
 	if firstErr == nil {
-		firstErr = ctx.Err()
+		return parent.Err()
+	}
+	if parent.Err() == nil {
+		// The image is bad (a blob failed for good): what its other
+		// downloads left is no use to a resume.
+		for _, d := range missing {
+			s.blobs.DiscardPartial(parent, d.Digest)
+		}
 	}
 	return firstErr
 }

@@ -242,6 +242,20 @@ func (s *Store) Remove(ctx context.Context, d digest.Digest) error {
 	return nil
 }
 
+// DiscardPartial removes what an interrupted download of d left, under
+// its lock.
+func (s *Store) DiscardPartial(ctx context.Context, d digest.Digest) error {
+	l, err := s.locks.Exclusive(ctx, "blob-"+d.Encoded())
+	if err != nil {
+		return err
+	}
+	defer l.Unlock()
+	if err := os.Remove(s.partialPath(d)); err != nil && !os.IsNotExist(err) {
+		return err
+	}
+	return nil
+}
+
 // Blob is a blob in the store and its size.
 type Blob struct {
 	Digest digest.Digest
