@@ -14,7 +14,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
-	registryconfig "github.com/oyster-registry/oyster/config"
+	"github.com/oyster-registry/oyster/internal/envconfig"
 	"github.com/oyster-registry/oyster/stager/format"
 )
 
@@ -99,7 +99,7 @@ func Load(path string, environ []string) (Config, error) {
 			return cfg, fmt.Errorf("parsing config %s: %w", path, err)
 		}
 	}
-	if err := registryconfig.ApplyEnv(&cfg, EnvPrefix, environ); err != nil {
+	if err := envconfig.Apply(&cfg, EnvPrefix, environ); err != nil {
 		return cfg, err
 	}
 	if cfg.Node == "" {
@@ -133,4 +133,4 @@ func (c *Config) Validate() error {
 }
 
 // EnvKeys lists every environment variable the configuration reads.
-func EnvKeys() []string { return registryconfig.EnvKeysOf(&Config{}, EnvPrefix) }
+func EnvKeys() []string { return envconfig.Keys(&Config{}, EnvPrefix) }

@@ -1,0 +1,109 @@
+// Package envconfig overrides the fields of a configuration struct from
+// environment variables named <PREFIX>_<YAML PATH>, for the registry's
+// configuration and the stager's alike. It imports nothing of Oyster's, so
+// that the stager's configuration does not pull in the registry's.
+package envconfig
+
+import (
+	"fmt"
+	"reflect"
+	"strconv"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Apply overrides the fields of the struct cfg points to from environ's
+// <prefix>_<PATH> variables, as Load does for the registry (the stager's
+// configuration uses it with OYSTER_STAGER). A list takes comma-separated
+// values.
+func Apply(cfg any, prefix string, environ []string) error {
+	env := map[string]string{}
+	for _, kv := range environ {
+		if k, v, ok := strings.Cut(kv, "="); ok && strings.HasPrefix(k, prefix+"_") {
+			env[k] = v
+		}
+	}
+	var firstErr error
+	walkFields(reflect.ValueOf(cfg).Elem(), prefix, func(name string, field reflect.Value) {
+		raw, ok := env[name]
+		if !ok || firstErr != nil {
+			return
+		}
+		if err := setField(field, raw); err != nil {
+			firstErr = fmt.Errorf("config: %s=%q: %w", name, raw, err)
+		}
+	})
+	return firstErr
+}
+
+// Keys lists the environment variables Apply understands for the
+// struct cfg points to.
+func Keys(cfg any, prefix string) []string {
+	var keys []string
+	walkFields(reflect.ValueOf(cfg).Elem(), prefix, func(name string, _ reflect.Value) {
+		keys = append(keys, name)
+	})
+	return keys
+}
+
+// walkFields calls fn for every leaf field with its environment variable name.
+func walkFields(v reflect.Value, prefix string, fn func(string, reflect.Value)) {
+	t := v.Type()
+	for i := 0; i < t.NumField(); i++ {
+		tag, _, _ := strings.Cut(t.Field(i).Tag.Get("yaml"), ",")
+		name := prefix + "_" + strings.ToUpper(tag)
+		field := v.Field(i)
+		if field.Kind() == reflect.Struct {
+			walkFields(field, name, fn)
+			continue
+		}
+		fn(name, field)
+	}
+}
+
+func setField(field reflect.Value, raw string) error {
+	switch field.Interface().(type) {
+	case time.Duration:
+		d, err := time.ParseDuration(raw)
+		if err != nil {
+			return err
+		}
+		field.SetInt(int64(d))
+		return nil
+	}
+	switch field.Kind() {
+	case reflect.String:
+		field.SetString(raw)
+	case reflect.Slice:
+		if field.Type().Elem().Kind() == reflect.Struct { // sources: YAML flow style, [{name: a, url: b}]
+			return yaml.Unmarshal([]byte(raw), field.Addr().Interface())
+		}
+		if field.Type().Elem().Kind() != reflect.String {
+			return fmt.Errorf("unsupported list of %s", field.Type().Elem().Kind())
+		}
+		var items []string
+		for _, item := range strings.Split(raw, ",") {
+			if item = strings.TrimSpace(item); item != "" {
+				items = append(items, item)
+			}
+		}
+		field.Set(reflect.ValueOf(items))
+	case reflect.Bool:
+		b, err := strconv.ParseBool(raw)
+		if err != nil {
+			return err
+		}
+		field.SetBool(b)
+	case reflect.Int, reflect.Int64:
+		n, err := strconv.ParseInt(raw, 10, 64)
+		if err != nil {
+			return err
+		}
+		field.SetInt(n)
+	default:
+		return fmt.Errorf("unsupported kind %s", field.Kind())
+	}
+	return nil
+}
