@@ -21,10 +21,11 @@ type Budget struct {
 	MaxProblems int
 	// MaxPackages caps the packages kept for one layer and one record.
 	MaxPackages int
-	// MaxPaths caps the paths one layer's facts keep: package database
-	// files found, and whiteouts. They are kept for the merge with other
-	// layers, so a layer of two million dist-info files or whiteouts would
-	// otherwise cost hundreds of MiB.
+	// MaxPaths caps the paths one layer's facts keep (package database
+	// files found, and whiteouts) and those an image's merged view keeps.
+	// They are kept for the merge with other layers, so a layer of two
+	// million dist-info files or whiteouts would otherwise cost hundreds
+	// of MiB.
 	MaxPaths int
 	// MaxIndexChildren caps the distinct children an index record lists
 	// and inherits from.

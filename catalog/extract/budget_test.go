@@ -188,3 +188,18 @@ func TestAbandoned(t *testing.T) {
 func layer(t testing.TB, entries ...testlayers.Entry) []byte {
 	return testlayers.Gzip(t, testlayers.Tar(t, entries...))
 }
+
+// An image of many layers keeps the budget's paths across them, and says
+// where it stopped.
+func TestManyLayersWithinBudget(t *testing.T) {
+	src := catalogtest.NewSource()
+	var layers [][]byte
+	for i := range 300 {
+		layers = append(layers, layer(t, testlayers.DistInfo(fmt.Sprint("p", i), "1.0")))
+	}
+	rec := build(t, budgeted(t, src, catalog.Budget{MaxPaths: 100}), src.PushImage("lab/layers", "1", imageConfig, layers...))
+	want := "paths: over the limit of 100 per image; from layer 100's " + testlayers.DistInfo("p100", "1.0").Name + " on, not kept"
+	if len(rec.Packages) != 100 || !rec.Partial || !reflect.DeepEqual(rec.Truncated, []string{want}) {
+		t.Errorf("%d packages, truncated %q, want %q", len(rec.Packages), rec.Truncated, want)
+	}
+}

@@ -25,8 +25,7 @@ func (x *Extractor) fillImage(ctx context.Context, rec *catalog.Record, m *oci.M
 	}
 	applyConfig(rec, &img)
 	rec.Layers = layersWithHistory(m.Layers, img.History)
-	facts := x.layerFacts(ctx, rec, m.Layers)
-	x.applyFacts(rec, scan.Merge(facts, x.Budget))
+	x.applyFacts(rec, x.mergeLayers(ctx, rec, m.Layers))
 	x.findBases(rec)
 }
 
@@ -76,10 +75,11 @@ func layersWithHistory(descs []v1.Descriptor, history []v1.History) []catalog.La
 	return layers
 }
 
-// layerFacts returns each layer's facts, from the cache when a layer was
-// read before, else by streaming it once and caching the result.
-func (x *Extractor) layerFacts(ctx context.Context, rec *catalog.Record, descs []v1.Descriptor) []scan.LayerFacts {
-	out := make([]scan.LayerFacts, 0, len(descs))
+// mergeLayers merges the facts of each layer, from the cache when a layer
+// was read before, else by streaming it once and caching the result. One
+// layer's facts are held at a time: an image may list thousands of layers.
+func (x *Extractor) mergeLayers(ctx context.Context, rec *catalog.Record, descs []v1.Descriptor) scan.ImageFacts {
+	merged := scan.NewMerger(x.Budget)
 	for _, d := range descs {
 		if oci.IsNonDistributable(d.MediaType) {
 			continue
@@ -92,9 +92,9 @@ func (x *Extractor) layerFacts(ctx context.Context, rec *catalog.Record, descs [
 		if err != nil {
 			fail(rec, "layer %s: %v", d.Digest, err)
 		}
-		out = append(out, facts)
+		merged.Add(facts)
 	}
-	return out
+	return merged.Facts()
 }
 
 func (x *Extractor) scanLayer(ctx context.Context, repo string, d v1.Descriptor) (scan.LayerFacts, error) {

@@ -111,7 +111,7 @@ func TestScanLayerKeepsPackagesWithinBudget(t *testing.T) {
 		t.Errorf("%d packages, truncated %q", len(img.Packages), f.Truncated)
 	}
 	img = Merge([]LayerFacts{f}, catalog.Budget{MaxPackages: 4})
-	want := []string{"layer 0: " + f.Truncated[0], "packages: 10, over the limit of 4 per image; the first 4 in order were kept"}
+	want := []string{"layer 0: " + f.Truncated[0], "packages: over the limit of 4 per image; from layer 0's var/lib/dpkg/status on, not all were kept"}
 	if len(img.Packages) != 4 || !reflect.DeepEqual(img.Truncated, want) {
 		t.Errorf("%d packages, truncated %q, want %q", len(img.Packages), img.Truncated, want)
 	}
@@ -235,5 +235,29 @@ func TestScanLayerLongNames(t *testing.T) {
 	if len(f.Problems) != 2 || len(f.Problems[0]) > catalog.MaxProblemBytes+len("…") ||
 		!strings.Contains(f.Problems[1], "a field is over 256 bytes") || len(f.Findings) != 1 || len(f.Findings[0].Packages) != 0 {
 		t.Errorf("problems of %d bytes: %.200q; findings %d", len(strings.Join(f.Problems, "")), f.Problems, len(f.Findings))
+	}
+}
+
+// The merged view holds at most the budget's paths and packages; what
+// whiteouts delete makes room again.
+func TestMergerKeepsViewWithinBudget(t *testing.T) {
+	layer := func(prefix string, n int, whiteouts ...string) LayerFacts {
+		l := LayerFacts{Whiteouts: whiteouts}
+		for i := range n {
+			p := fmt.Sprintf("%s/p%d.dist-info/METADATA", prefix, i)
+			l.Findings = append(l.Findings, Finding{Path: p, Kind: FilePython, Packages: []pkgdb.Package{{Name: fmt.Sprint(prefix, i), Version: "1", Ecosystem: pkgdb.Python}}})
+		}
+		return l
+	}
+	m := NewMerger(catalog.Budget{MaxPaths: 5, MaxPackages: 5})
+	m.Add(layer("a", 5))
+	m.Add(layer("b", 5, "a"))
+	if img := m.Facts(); len(img.Packages) != 5 || img.Packages[0].Name != "b0" || len(img.Truncated) != 0 {
+		t.Fatalf("after the whiteout: %q, truncated %q", pkgKeys(img.Packages), img.Truncated)
+	}
+	m.Add(layer("c", 1))
+	want := []string{"paths: over the limit of 5 per image; from layer 2's c/p0.dist-info/METADATA on, not kept"}
+	if img := m.Facts(); len(img.Packages) != 5 || !reflect.DeepEqual(img.Truncated, want) {
+		t.Errorf("over the budget: %q, truncated %q, want %q", pkgKeys(img.Packages), img.Truncated, want)
 	}
 }

@@ -113,11 +113,18 @@ func (s *scanner) hardlink(kind FileKind, h oci.Header) {
 	}
 	f := target
 	f.Path = h.Path
-	f.Packages = make([]pkgdb.Package, len(target.Packages))
-	for i, p := range target.Packages {
+	// Copy no more than the budget has room for: a million links to one
+	// big database must not copy it a million times.
+	n := min(len(target.Packages), s.budget.Packages()-s.packages)
+	if n < len(target.Packages) {
+		s.cutPackages(h.Path)
+	}
+	f.Packages = make([]pkgdb.Package, n)
+	for i, p := range target.Packages[:n] {
 		p.Source = h.Path
 		f.Packages[i] = p
 	}
+	s.packages += n
 	s.byPath[h.Path] = f
 }
 
