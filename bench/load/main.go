@@ -19,8 +19,9 @@
 // The run stops at -d or after -max-requests operations, whichever comes
 // first; each request times out after -timeout. Every minute it prints
 // the requests, errors and p50/p99 latency of each kind in that minute,
-// the registry's RSS (from /proc/<pid>/status) and the catalog's queue
-// depth; then a summary over the whole run. The exit status is 1 if any
+// the range of the registry's RSS over it (from /proc/<pid>/status,
+// sampled every second) and the catalog's queue depth; then a summary over
+// the whole run. The exit status is 1 if any
 // request failed.
 //
 //	load [-bin bin/registry | -addr HOST:PORT -pid PID] [-d 5m] [-pullers 200] [-pushers 20] [-searchers 50]
@@ -131,7 +132,7 @@ func run(c config) (failed bool, err error) {
 	total := report(ctx, reg, rec, c.interval)
 	cancel()
 	wg.Wait()
-	total.merge(rec.take()) // what finished after the last report line
+	total.merge(rec.take()) // requests that finished after the last line
 	summarize(reg, total, rec.errorSamples())
 	return total.totalErrors() > 0, nil
 }
@@ -228,7 +229,9 @@ func searcher(ctx context.Context, cl *client, rec *recorder, b *budget, seeds [
 }
 
 // report prints one line per interval until ctx ends and returns the
-// windows merged.
+// windows merged. The registry's RSS is sampled every second, so that each
+// line gives its range over the interval, not one point of a heap that the
+// garbage collector keeps resizing.
 func report(ctx context.Context, reg *registry, rec *recorder, interval time.Duration) *window {
 	total := newWindow()
 	start := time.Now()
@@ -236,16 +239,44 @@ func report(ctx context.Context, reg *registry, rec *recorder, interval time.Dur
 	header()
 	tick := time.NewTicker(interval)
 	defer tick.Stop()
+	sample := time.NewTicker(time.Second)
+	defer sample.Stop()
+	var rss rssRange
 	for {
 		select {
-		case <-ctx.Done():
-			return total
+		case <-sample.C:
+			rss.sample(reg)
+			continue
 		case <-tick.C:
-			w := rec.take()
-			total.merge(w)
-			line(reg, time.Since(start), w)
+		case <-ctx.Done(): // the last, maybe shorter, interval
+		}
+		rss.sample(reg)
+		w := rec.take()
+		total.merge(w)
+		line(reg, time.Since(start), w, rss)
+		rss = rssRange{}
+		if ctx.Err() != nil {
+			return total
 		}
 	}
+}
+
+// rssRange is the smallest, largest and latest RSS sampled in an interval.
+type rssRange struct {
+	min, max, last int64
+	err            error
+}
+
+func (r *rssRange) sample(reg *registry) {
+	rss, _, err := reg.memory()
+	if err != nil {
+		r.err = err
+		return
+	}
+	if r.min == 0 || rss < r.min {
+		r.min = rss
+	}
+	r.max, r.last = max(r.max, rss), rss
 }
 
 func header() {
@@ -254,26 +285,25 @@ func header() {
 	for _, c := range classes {
 		fmt.Fprintf(&b, " | %-26s", c+": n err p50/p99 ms")
 	}
-	fmt.Fprintf(&b, " | %9s %9s %6s", "RSS MiB", "peak MiB", "queue")
+	fmt.Fprintf(&b, " | %-21s %6s", "RSS MiB: min max end", "queue")
 	fmt.Println(b.String())
 }
 
-func line(reg *registry, at time.Duration, w *window) {
+func line(reg *registry, at time.Duration, w *window, rss rssRange) {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%7.1f", at.Minutes())
 	for _, c := range classes {
 		h := w.latency[c]
 		fmt.Fprintf(&b, " | %7d %3d %6.1f/%7.1f", h.n, w.errors[c], ms(h.quantile(0.5)), ms(h.quantile(0.99)))
 	}
-	rss, peak, err := reg.memory()
 	queue := "-"
 	if q, ok := reg.metric(context.Background(), "oyster_catalog_queue_depth"); ok {
 		queue = fmt.Sprint(q)
 	}
-	if err != nil {
-		fmt.Fprintf(&b, " | memory: %v", err)
+	if rss.err != nil {
+		fmt.Fprintf(&b, " | memory: %v", rss.err)
 	} else {
-		fmt.Fprintf(&b, " | %9.1f %9.1f %6s", mib(rss), mib(peak), queue)
+		fmt.Fprintf(&b, " | %6.0f %6.0f %6.0f  %6s", mib(rss.min), mib(rss.max), mib(rss.last), queue)
 	}
 	fmt.Println(b.String())
 }
