@@ -218,3 +218,24 @@ func TestConcurrentUploads(t *testing.T) {
 		}
 	}
 }
+
+// TestPartHashChecked: a part whose bytes do not have the SHA-256 it was
+// announced with cancels the upload, and nothing is stored.
+func TestPartHashChecked(t *testing.T) {
+	l, _ := newTestLibrary(t)
+	makeContainer(t, l, "lab", "sci", "tool")
+	file := []byte("the whole SIF")
+	id := "lab~sci~tool@sha256." + hashOf(file)
+	mp := data[struct{ UploadID string }](t, do(t, l, "POST", "/v2/imagefile/"+id+"/_multipart", fmt.Appendf(nil, `{"filesize":%d}`, len(file))))
+	part := data[struct{ PresignedURL string }](t, do(t, l, "PUT", "/v2/imagefile/"+id+"/_multipart",
+		fmt.Appendf(nil, `{"partSize":%d,"partNumber":1,"uploadID":%q,"sha256sum":%q}`, len(file), mp.UploadID, hashOf([]byte("other")))))
+	if a := do(t, l, "PUT", part.PresignedURL, file); a.code != http.StatusBadRequest || !strings.Contains(string(a.body), "announced; the upload is cancelled") {
+		t.Fatalf("part with the wrong hash: %d %s", a.code, a.body)
+	}
+	if a := do(t, l, "PUT", "/v2/imagefile/"+id+"/_multipart_complete", fmt.Appendf(nil, `{"uploadID":%q}`, mp.UploadID)); a.code != http.StatusNotFound {
+		t.Fatalf("completing the cancelled upload: %d %s", a.code, a.body)
+	}
+	if size, err := l.reg.blobSize(context.Background(), "lab/sci/tool", digest.FromBytes(file)); err != nil || size >= 0 {
+		t.Fatalf("blob stored: size %d, %v", size, err)
+	}
+}

@@ -257,8 +257,11 @@ func (l *Library) startMultipart(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	// Not "s3compliant": the client would read every part twice to hash
+	// it first, and the whole SIF's digest is checked at the end anyway. A
+	// part announced with a hash is still checked against it.
 	return respond(w, map[string]any{"uploadID": u.id, "totalParts": u.parts, "partSize": partSize,
-		"options": map[string]string{"s3compliant": "true"}})
+		"options": map[string]string{"s3compliant": "false"}})
 }
 
 // partBytes is the size part n of u must have.
