@@ -10,6 +10,16 @@
 // (in process), never storage directly: pushes are verified by the
 // registry's digest check before anything is tagged, and every write is
 // an ordinary registry write.
+//
+// Files: names.go (refs and IDs), routes.go (endpoints, discovery),
+// namespaces.go (entities, collections, containers), images.go (images,
+// tags, pull, delete), sif.go (how a Library image is kept as manifests),
+// uploads.go (single and multi-part push), search.go, registry.go (the
+// in-process /v2/ client).
+//
+// Entities, collections and containers exist because a repository's name
+// holds them; one created empty through the API is kept in memory until
+// its first image is tagged, so a restart forgets it.
 package library
 
 import (
@@ -59,9 +69,8 @@ type Library struct {
 	tagMu sync.Mutex
 
 	mu sync.Mutex
-	// created holds entity, collection and container paths created
-	// through the API that hold no image yet; the rest exist because a
-	// repository's name says so.
+	// created holds the entity, collection and container paths created
+	// through the API (those still empty matter).
 	created map[string]bool
 }
 
