@@ -14,12 +14,14 @@ FUZZTIME ?= 5s
 
 build:
 	$(GO) build -o bin/registry ./cmd/registry
+	$(GO) build -o bin/stager ./cmd/stager
 
 # What the Dockerfile's "prebuilt" target copies: a static binary and the
 # host's CA bundle, for machines that cannot pull a Go toolchain image.
 image-files:
 	mkdir -p prebuilt/data
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags="-s -w" -o prebuilt/registry ./cmd/registry
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags="-s -w" -o prebuilt/stager ./cmd/stager
 	cp /etc/ssl/certs/ca-certificates.crt prebuilt/ca-certificates.crt
 
 run: build

@@ -636,3 +636,44 @@ func TestStagerFollowsHubSelection(t *testing.T) {
 		t.Fatalf("inventory %+v", inv)
 	}
 }
+
+// TestComposeStager runs the compose file's stager service, built from the
+// repository's Dockerfile, next to its registry: the daemon reports to the
+// registry over the compose network, and a pull inside its container
+// stages a runnable root filesystem.
+func TestComposeStager(t *testing.T) {
+	requireDocker(t)
+	requireTool(t, "make")
+	requireTool(t, "crane")
+	c := newComposeProject(t)
+	run(t, "make", "-C", repoRoot(), "image-files")
+	t.Cleanup(func() { c.composeErr("--profile", "stager", "down", "-v") })
+	c.compose(t, "--profile", "stager", "up", "-d", "--build")
+	c.up(t)
+	pushLayers(t, c.host+"/lab/c:1", "", nil, writeLayer(t, t.TempDir(), "c", busyboxEntry(t), testlayers.File("etc/marker", "staged in compose\n")))
+
+	var inv api.StagerList
+	for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline) && len(inv.Stagers) == 0; time.Sleep(250 * time.Millisecond) {
+		if resp, err := http.Get("http://" + c.host + "/api/v1/stagers"); err == nil {
+			json.NewDecoder(resp.Body).Decode(&inv)
+			resp.Body.Close()
+		}
+	}
+	if len(inv.Stagers) != 1 || inv.Stagers[0].Node != "compose-node" {
+		logs, _ := c.composeErr("--profile", "stager", "logs", "stager")
+		t.Fatalf("the compose stager never reported: %+v\n%s", inv, logs)
+	}
+
+	inStager := func(args ...string) string {
+		return c.compose(t, append([]string{"--profile", "stager", "exec", "-T", "stager"}, args...)...)
+	}
+	out := inStager("/usr/local/bin/stager", "pull", "--format", "rootfs", "lab/c:1")
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	rootfs := lines[len(lines)-1]
+	if !strings.HasPrefix(rootfs, "/var/cache/oyster-stager/images/") {
+		t.Fatalf("stager pull in the container printed %q", out)
+	}
+	if got := inStager(rootfs+"/bin/busybox", "cat", rootfs+"/etc/marker"); strings.TrimSpace(got) != "staged in compose" {
+		t.Errorf("the staged rootfs's busybox printed %q", got)
+	}
+}
