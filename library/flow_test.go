@@ -105,6 +105,16 @@ func TestTagsPerArchitecture(t *testing.T) {
 	amdID, armID := uploadSIF(t, l, "lab/sci/tool", amd), uploadSIF(t, l, "lab/sci/tool", arm)
 
 	setArchTag(t, l, "lab~sci~tool", "amd64", "1.0", amdID)
+	makeContainer(t, l, "team", "empty", "none")
+	entities := data[[]entity](t, do(t, l, "GET", "/v1/entities", nil))
+	if len(entities) != 2 || entities[0].Name != "lab" || entities[1].Name != "team" || entities[0].Collections[0] != "lab~sci" {
+		t.Fatalf("entities: %+v", entities)
+	}
+	col := data[collection](t, do(t, l, "GET", "/v1/collections/lab/sci", nil))
+	ctr := data[container](t, do(t, l, "GET", "/v1/containers/lab/sci/tool", nil))
+	if len(col.Containers) != 1 || col.Containers[0] != "lab~sci~tool" || ctr.ImageTags["1.0"] != amdID || ctr.ArchTags["amd64"]["1.0"] != amdID {
+		t.Fatalf("collection %+v, container %+v", col, ctr)
+	}
 	m, err := l.reg.getManifest(ctx, "lab/sci/tool", "1.0")
 	if err != nil || m.parsed.MediaType != v1.MediaTypeImageManifest || m.parsed.Layers[0].MediaType != "application/vnd.sylabs.sif.layer.v1.sif" {
 		t.Fatalf("one architecture: %v %s", err, m.body)

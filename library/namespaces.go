@@ -71,6 +71,22 @@ func (l *Library) lookup(ctx context.Context, path string, n int, what string) (
 	return segs, ns, nil
 }
 
+// listEntities lists every entity, each with its collections' IDs.
+func (l *Library) listEntities(w http.ResponseWriter, r *http.Request) error {
+	ns, err := l.namespaces(r.Context())
+	if err != nil {
+		return err
+	}
+	out := []entity{}
+	for p := range ns {
+		if !strings.Contains(p, "/") {
+			out = append(out, entityOf([]string{p}, ns))
+		}
+	}
+	slices.SortFunc(out, func(a, b entity) int { return strings.Compare(a.Name, b.Name) })
+	return respond(w, out)
+}
+
 func (l *Library) getEntity(w http.ResponseWriter, r *http.Request) error {
 	segs, ns, err := l.lookup(r.Context(), r.PathValue("path"), 1, "entity")
 	if err != nil {

@@ -8,6 +8,7 @@ func (l *Library) routes() *http.ServeMux {
 	handle("GET /version", l.version)
 	handle("GET /assets/config/config.prod.json", l.config)
 	handle("GET /v1/token-status", l.tokenStatus)
+	handle("GET /v1/entities", l.listEntities)
 	handle("GET /v1/entities/{path...}", l.getEntity)
 	handle("POST /v1/entities", l.createEntity)
 	handle("GET /v1/collections/{path...}", l.getCollection)
