@@ -121,8 +121,10 @@ type Catalog struct {
 }
 
 // Budget has the fields of catalog.Budget, which the server converts it
-// to; see there for what each bounds. Zero takes the catalog's default.
-// This package does not import the catalog: the stager reads it too.
+// to (a conversion that stops compiling if the two part ways); see there
+// for what each bounds. Zero takes the catalog's default, which
+// config.example.yml gives for each key (a test checks it), so that the
+// defaults live in one place.
 type Budget struct {
 	MaxProblemsPerFile int           `yaml:"max_problems_per_file"`
 	MaxProblems        int           `yaml:"max_problems"`
