@@ -21,9 +21,11 @@ import (
 
 // budgetMemoryBound is what issue 9's poison images may raise the
 // registry's peak resident memory (VmHWM) to, all of them indexed at once
-// by two workers. Before the catalog had a budget, the first of them alone
-// took it past 11 GB (the index) or out of memory (the status file).
-const budgetMemoryBound = 512 << 20
+// by two workers. Before the catalog had a budget, the status file alone
+// ran it out of memory and the index took it past 11 GB. The largest part
+// now is the SBOM of near 64 MiB, the most a document may have: parsing it
+// and indexing the 100,000 packages kept cost about 420 MiB on their own.
+const budgetMemoryBound = 1 << 30
 
 // blob is a pushed blob's descriptor.
 type blob struct {
@@ -241,7 +243,7 @@ func TestBudgetPoisonImages(t *testing.T) {
 			mu.Unlock()
 		}
 	}
-	const stanzas, escapes, whiteouts = 10_000_000, 1_999_000, 45_000
+	const stanzas, escapes, whiteouts, bigSBOMPackages = 10_000_000, 1_999_000, 45_000, 400_000
 	childPackages := testlayers.ManyDpkgPackages(2000)
 	jobs := []func(){
 		// 1. Problems without a cap: ten million malformed stanzas.
@@ -290,6 +292,19 @@ func TestBudgetPoisonImages(t *testing.T) {
 				"subject": subject,
 			})
 			return pushed{"poison/sbom", subject.Digest}
+		}),
+		// 3. ... and an SBOM near the 64 MiB a document may have, listing
+		// 400,000 packages, over the budget of packages per image.
+		push("bigsbom", func() pushed {
+			subject := pushGzipImage(t, h, "poison/bigsbom", "1", gzipTar(t, func(tw *tar.Writer) error {
+				return writeTarFile(tw, "etc/os-release", []byte(testlayers.DebianOSRelease))
+			}))
+			doc := pushBlob(t, h, "poison/bigsbom", "application/spdx+json", spdxDocument(bigSBOMPackages))
+			empty := pushBlob(t, h, "poison/bigsbom", "application/vnd.oci.empty.v1+json", []byte("{}"))
+			pushManifest(t, h, "poison/bigsbom", "", ociManifest, map[string]any{
+				"artifactType": "application/spdx+json", "config": empty, "layers": []blob{doc}, "subject": subject,
+			})
+			return pushed{"poison/bigsbom", subject.Digest}
 		}),
 		// 5. Whiteouts: packages in one layer, each whited out in the next.
 		push("whiteouts", func() pushed {
@@ -351,6 +366,10 @@ func TestBudgetPoisonImages(t *testing.T) {
 	if rec := recs["sbom"]; len(rec.Packages) != 10_000 || rec.Partial || len(rec.IndexErrors) != 0 {
 		t.Errorf("sbom: %d packages, truncated %q, errors %q", len(rec.Packages), rec.Truncated, rec.IndexErrors)
 	}
+	if rec := recs["bigsbom"]; len(rec.Packages) != 100_000 || !rec.Partial ||
+		!strings.Contains(joined(rec), fmt.Sprintf("packages: over the limit of 100000 per image; %d from sbom:", bigSBOMPackages-100_000)) {
+		t.Errorf("bigsbom: %d packages, truncated %q", len(rec.Packages), rec.Truncated)
+	}
 	if rec := recs["whiteouts"]; len(rec.Packages) != 0 || rec.Partial {
 		t.Errorf("whiteouts: %d packages survive, truncated %q", len(rec.Packages), rec.Truncated)
 	}
@@ -379,14 +398,14 @@ func TestBudgetPoisonImages(t *testing.T) {
 		t.Errorf("stanzas after a restart: %+v", rec)
 	}
 
-	// `registry reindex` keeps the four partial records (two images, the
-	// index and its child) and rebuilds the other four manifests;
-	// --retry-failed rebuilds all eight.
+	// `registry reindex` keeps the five partial records (three images, the
+	// index and its child) and rebuilds the other five manifests;
+	// --retry-failed rebuilds all ten.
 	reg.Stop()
 	for _, tc := range []struct {
 		flags []string
 		want  string
-	}{{nil, "reindex: 4/4 (100%)"}, {[]string{"--retry-failed"}, "reindex: 8/8 (100%)"}} {
+	}{{nil, "reindex: 5/5 (100%)"}, {[]string{"--retry-failed"}, "reindex: 10/10 (100%)"}} {
 		out := run(t, registryBin, append([]string{"reindex", "--data", reg.Data}, tc.flags...)...)
 		if !strings.Contains(out, tc.want) {
 			t.Errorf("reindex %v:\n%s\nwant %q", tc.flags, out, tc.want)

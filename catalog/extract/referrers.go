@@ -1,8 +1,8 @@
 package extract
 
 import (
-	"bytes"
 	"context"
+	"fmt"
 	"sort"
 
 	"github.com/opencontainers/go-digest"
@@ -76,20 +76,31 @@ func (x *Extractor) sbomPackages(ctx context.Context, rec *catalog.Record, d dig
 		}
 		layers++
 		reading.read[l.Digest] = true
-		raw, err := x.readBlob(ctx, rec.Repository, l.Digest, min(maxSBOMBytes, reading.left))
-		reading.left -= int64(len(raw))
-		if err != nil {
-			return all, err
-		}
 		mediaType := l.MediaType
 		if !sbom.Supported(mediaType) {
 			mediaType = m.EffectiveArtifactType()
 		}
-		pkgs, err := sbom.Parse(mediaType, bytes.NewReader(raw), maxSBOMBytes)
+		pkgs, err := x.parseSBOM(ctx, rec.Repository, l.Digest, mediaType, reading)
 		if err != nil {
 			return all, err
 		}
 		all = append(all, pkgs...)
 	}
 	return all, nil
+}
+
+// parseSBOM parses one SBOM layer straight from storage (the parser holds
+// the document once), within the bytes the reading has left.
+func (x *Extractor) parseSBOM(ctx context.Context, repo string, d digest.Digest, mediaType string, reading *sbomReading) ([]pkgdb.Package, error) {
+	rc, size, err := x.Source.Blob(ctx, catalog.Ref{Repo: repo, Digest: d})
+	if err != nil {
+		return nil, err
+	}
+	defer rc.Close()
+	most := min(maxSBOMBytes, reading.left)
+	if size > most {
+		return nil, fmt.Errorf("blob %s is %d bytes, over the %d byte limit", d, size, most)
+	}
+	reading.left -= size
+	return sbom.Parse(mediaType, withContext(ctx, rc), most)
 }
