@@ -210,8 +210,9 @@ func (h *hubProc) Log() string {
 }
 
 // startHub runs Debian's jupyterhub with hub/testdata/jupyterhub_config.py
-// against Oyster at oysterURL, and waits until it serves.
-func startHub(t *testing.T, oysterURL string) *hubProc {
+// against Oyster at oysterURL (extraEnv: HUB_SPAWNER and its settings), and
+// waits until it serves.
+func startHub(t *testing.T, oysterURL string, extraEnv ...string) *hubProc {
 	t.Helper()
 	dir := t.TempDir()
 	ports := hubFreePorts(t, 3)
@@ -227,6 +228,7 @@ func startHub(t *testing.T, oysterURL string) *hubProc {
 		"OYSTER_URL="+oysterURL, "OYSTER_TTL=1", "HUB_RECORD_FILE="+h.records, "HUB_STATE_DIR="+dir,
 		fmt.Sprintf("HUB_PORT=%d", ports[0]), fmt.Sprintf("HUB_API_PORT=%d", ports[1]), fmt.Sprintf("HUB_PROXY_API_PORT=%d", ports[2]),
 		"HUB_PROXY_COMMAND="+hubProxyWrapper(t, dir))
+	cmd.Env = append(cmd.Env, extraEnv...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true} // the proxy is its child: stop both
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -398,6 +400,9 @@ type hubRecord struct {
 	User        string            `json:"user"`
 	UserOptions map[string]string `json:"user_options"`
 	Image       string            `json:"image"`
+	// What docker_run_spawner pulled: the digest docker reported, its output.
+	Pulled     string `json:"pulled"`
+	PullOutput string `json:"pull_output"`
 }
 
 // hubExpectRecord waits for the spawner's n-th start and checks that it was

@@ -1,5 +1,6 @@
-# JupyterHub configuration for Oyster's end-to-end test (e2e/jupyterhub_test.go),
-# and an example of the "any spawner" set-up. The test sets the environment.
+# JupyterHub configuration for Oyster's end-to-end tests (e2e/jupyterhub_test.go),
+# and an example of the "any spawner" set-up. The test sets the environment:
+# HUB_SPAWNER=docker starts images with docker, otherwise starts are recorded.
 import os
 
 from oyster_hub import Oyster
@@ -8,8 +9,16 @@ env = os.environ
 oyster = Oyster(env["OYSTER_URL"], ttl=float(env["OYSTER_TTL"]))
 
 c.JupyterHub.authenticator_class = "jupyterhub.auth.DummyAuthenticator"
-c.JupyterHub.spawner_class = "recording_spawner.RecordingSpawner"
-c.RecordingSpawner.record_file = env["HUB_RECORD_FILE"]
+if env.get("HUB_SPAWNER") == "docker":
+    # Really start the chosen image (DockerSpawner's role, with docker run).
+    c.JupyterHub.spawner_class = "docker_run_spawner.DockerRunSpawner"
+    c.DockerRunSpawner.record_file = env["HUB_RECORD_FILE"]
+    c.DockerRunSpawner.container_prefix = env["HUB_CONTAINER_PREFIX"]
+    c.Spawner.start_timeout = 600  # the first pull of a notebook image
+    c.Spawner.http_timeout = 120
+else:
+    c.JupyterHub.spawner_class = "recording_spawner.RecordingSpawner"
+    c.RecordingSpawner.record_file = env["HUB_RECORD_FILE"]
 
 c.Spawner.options_form = oyster.options_form
 c.Spawner.options_from_form = oyster.options_from_form
