@@ -464,6 +464,10 @@ func TestLibraryKillMidMultipart(t *testing.T) {
 	reg = startRegistry(t, data)
 	base = "http://" + reg.Host
 	nothingVisible(t, reg.Host, "lab/sci/crash", sif)
+	var ctr library.Container
+	if code := libraryGet(t, reg.Host, "/v1/containers/lab/sci/crash", &ctr); code != http.StatusOK || len(ctr.Images) != 0 {
+		t.Fatalf("the container created before the kill: %d %+v", code, ctr)
+	}
 	code, msg = libraryCall(t, http.MethodPut, base+"/v2/imagefile/"+id+"/_multipart_complete", []byte(`{"uploadID":"`+mp.Data.UploadID+`"}`))
 	if code != http.StatusNotFound || !strings.Contains(msg, "no upload") {
 		t.Fatalf("completing the killed upload after restart: %d %q", code, msg)

@@ -9,6 +9,8 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -31,7 +33,10 @@ func newTestLibrary(t *testing.T) (*Library, *time.Time) {
 	dc.Log.Level = "error"
 	dc.Catalog.MaxEntries = 2 // several pages of repositories
 	app := handlers.NewApp(context.Background(), dc)
-	l := New(Options{Registry: app, ExternalURL: "http://oyster.test"})
+	l, err := New(Options{Registry: app, ExternalURL: "http://oyster.test", NamespacesFile: filepath.Join(t.TempDir(), "library.json")})
+	if err != nil {
+		t.Fatal(err)
+	}
 	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	l.uploads.now = func() time.Time { return now }
 	return l, &now
@@ -247,5 +252,30 @@ func TestPartHashChecked(t *testing.T) {
 	}
 	if size, err := l.reg.blobSize(context.Background(), "lab/sci/tool", digest.FromBytes(file)); err != nil || size >= 0 {
 		t.Fatalf("blob stored: size %d, %v", size, err)
+	}
+}
+
+// TestCreatedNamespacesKept: an entity, collection and container created
+// empty are still there for a Library opened again on the same file; a
+// damaged file is an error, not an empty set.
+func TestCreatedNamespacesKept(t *testing.T) {
+	l, _ := newTestLibrary(t)
+	makeContainer(t, l, "lab", "sci", "tool")
+	file := l.created.path
+	again, err := New(Options{Registry: l.reg.h, NamespacesFile: file})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctr := data[container](t, do(t, again, "GET", "/v1/containers/lab/sci/tool", nil))
+	if ctr.ID != "lab~sci~tool" {
+		t.Fatalf("container after reopening: %+v", ctr)
+	}
+	for _, damaged := range []string{`{"not":"a list"}`, `["lab/../x"]`} {
+		if err := os.WriteFile(file, []byte(damaged), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := New(Options{Registry: l.reg.h, NamespacesFile: file}); err == nil || !strings.Contains(err.Error(), file) {
+			t.Fatalf("damaged file %s: %v", damaged, err)
+		}
 	}
 }

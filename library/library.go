@@ -14,12 +14,13 @@
 // Files: names.go (refs and IDs), routes.go (endpoints, discovery),
 // namespaces.go (entities, collections, containers), images.go (images,
 // tags, pull, delete), sif.go (how a Library image is kept as manifests),
-// uploads.go (single and multi-part push), search.go, registry.go (the
-// in-process /v2/ client).
+// created.go (namespaces created through the API), uploads.go (single
+// and multi-part push), search.go, registry.go (the in-process /v2/
+// client).
 //
 // Entities, collections and containers exist because a repository's name
-// holds them; one created empty through the API is kept in memory until
-// its first image is tagged, so a restart forgets it.
+// holds them, or because they were created through the API (kept in a
+// small file beside the registry's other state).
 package library
 
 import (
@@ -50,6 +51,9 @@ type Options struct {
 	// ExternalURL is the server's URL as clients reach it; empty: the
 	// request's scheme and host.
 	ExternalURL string
+	// NamespacesFile keeps the entities, collections and containers
+	// created through the API; empty: memory only.
+	NamespacesFile string
 	// Pulled, if set, counts a pull of the manifest holding a SIF: the
 	// client fetches the blob itself, which the registry does not count.
 	Pulled func(repo string, manifest digest.Digest)
@@ -68,14 +72,14 @@ type Library struct {
 	// tagMu serialises tag changes, which read a tag before writing it.
 	tagMu sync.Mutex
 
-	mu sync.Mutex
 	// created holds the entity, collection and container paths created
 	// through the API (those still empty matter).
-	created map[string]bool
+	created *createdSet
 }
 
-// New returns the Library API handler.
-func New(opts Options) *Library {
+// New returns the Library API handler; it fails if the namespaces file
+// cannot be read.
+func New(opts Options) (*Library, error) {
 	log := opts.Log
 	if log == nil {
 		log = slog.Default()
@@ -83,10 +87,14 @@ func New(opts Options) *Library {
 	l := &Library{
 		reg: registry{opts.Registry}, search: opts.Search, log: log,
 		external: strings.TrimSuffix(opts.ExternalURL, "/"), pulled: opts.Pulled,
-		uploads: newUploads(), created: map[string]bool{},
+		uploads: newUploads(),
+	}
+	var err error
+	if l.created, err = loadCreated(opts.NamespacesFile); err != nil {
+		return nil, err
 	}
 	l.mux = l.routes()
-	return l
+	return l, nil
 }
 
 // Claims reports whether r is a Library API request. /v1/search is

@@ -22,9 +22,7 @@ func (l *Library) namespaces(ctx context.Context) (namespaces, error) {
 			ns.add(segs)
 		}
 	}
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	for p := range l.created {
+	for _, p := range l.created.all() {
 		ns[p] = true
 	}
 	return ns, nil
@@ -177,10 +175,10 @@ func (l *Library) createNamespace(ctx context.Context, parent []string, name str
 	if len(parent) > 0 && !ns[strings.Join(parent, "/")] {
 		return nil, nil, notFound("%s not found: create it first", strings.Join(parent, "/"))
 	}
-	l.mu.Lock()
-	defer l.mu.Unlock()
 	path := strings.Join(segs, "/")
-	l.created[path] = true
+	if err := l.created.add(path); err != nil {
+		return nil, nil, err
+	}
 	ns[path] = true
 	return segs, ns, nil
 }

@@ -2,6 +2,7 @@ package server
 
 import (
 	"net/http"
+	"path/filepath"
 
 	"github.com/opencontainers/go-digest"
 
@@ -9,18 +10,17 @@ import (
 	"github.com/oyster-registry/oyster/library"
 )
 
-// libraryFront serves apptainer's Library API (library://) beside the
-// rest, ahead of the /v2/ guards and the mux (whose path cleaning would
-// hide a ref's ".." from the Library's own check). The Library reads and
-// writes through the registry's /v2/ handler in process, past the pull
-// counter and the HTTP metrics, so its writes take the normal path to
-// events and the catalog; a Library pull counts as a pull of its
-// manifest.
-func (s *Server) libraryFront(next http.Handler) http.Handler {
+// openLibrary builds apptainer's Library API (library://) over this
+// registry. It reads and writes through the registry's /v2/ handler in
+// process, past the pull counter and the HTTP metrics, so its writes take
+// the normal path to events and the catalog; a Library pull counts as a
+// pull of its manifest.
+func (s *Server) openLibrary() (*library.Library, error) {
 	opts := library.Options{
-		Registry:    classifyV2(guardV2(http.HandlerFunc(s.serveV2))),
-		Log:         s.log,
-		ExternalURL: s.cfg.ExternalURL,
+		Registry:       classifyV2(guardV2(http.HandlerFunc(s.serveV2))),
+		Log:            s.log,
+		ExternalURL:    s.cfg.ExternalURL,
+		NamespacesFile: filepath.Join(s.cfg.Data, "library-namespaces.json"),
 	}
 	if s.catalog != nil {
 		opts.Search = s.catalog.search
@@ -28,10 +28,16 @@ func (s *Server) libraryFront(next http.Handler) http.Handler {
 			s.catalog.indexer.CountPull(catalog.Ref{Repo: repo, Digest: manifest})
 		}
 	}
-	lib := library.New(opts)
+	return library.New(opts)
+}
+
+// libraryFront serves the Library API's requests ahead of the /v2/ guards
+// and the mux, whose path cleaning would hide a ref's ".." from the
+// Library's own check.
+func (s *Server) libraryFront(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if library.Claims(r) {
-			lib.ServeHTTP(w, r)
+			s.library.ServeHTTP(w, r)
 			return
 		}
 		next.ServeHTTP(w, r)

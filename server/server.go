@@ -27,6 +27,7 @@ import (
 	"github.com/oyster-registry/oyster/config"
 	"github.com/oyster-registry/oyster/events"
 	"github.com/oyster-registry/oyster/gitsync"
+	"github.com/oyster-registry/oyster/library"
 	"github.com/oyster-registry/oyster/referrers"
 )
 
@@ -42,6 +43,7 @@ type Server struct {
 	catalog   *catalogParts    // nil when the catalog is disabled
 	builds    *gitsync.Service // nil without sources
 	bound     string           // the address ListenAndServe listens on
+	library   *library.Library
 	handler   http.Handler
 }
 
@@ -104,6 +106,10 @@ func New(ctx context.Context, cfg config.Config, opts Options) (*Server, error) 
 	dc := distributionConfig(cfg, secret, driverName, params, &hooks{referrers: refs, listener: listener, strictReferences: cfg.Storage.StrictReferences})
 	s.app, err = newApp(ctx, dc)
 	if err != nil {
+		s.closeStores()
+		return nil, err
+	}
+	if s.library, err = s.openLibrary(); err != nil {
 		s.closeStores()
 		return nil, err
 	}
