@@ -128,6 +128,3 @@ func (p *Problems) Add(msg string) {
 	}
 	p.Kept = append(p.Kept, msg)
 }
-
-// Total is how many problems were added.
-func (p *Problems) Total() int { return len(p.Kept) + p.Omitted }

@@ -11,10 +11,11 @@ import (
 // (packages, children, SBOM bytes, a manifest's and a config's size); this
 // is the last word on what the store keeps and decodes at every start.
 func (x *Extractor) bound(rec *catalog.Record) {
-	if most := x.Budget.Problems(); len(rec.IndexErrors) > most {
-		rec.IndexErrorsOmitted += len(rec.IndexErrors) - most
-		rec.IndexErrors = rec.IndexErrors[:most:most]
+	kept := catalog.Problems{Max: x.Budget.Problems(), Omitted: rec.IndexErrorsOmitted}
+	for _, msg := range rec.IndexErrors {
+		kept.Add(msg)
 	}
+	rec.IndexErrors, rec.IndexErrorsOmitted = kept.Kept, kept.Omitted
 	if rec.IndexErrorsOmitted > 0 {
 		rec.Cut("index errors: %d, over the limit of %d; %d were counted, not listed",
 			len(rec.IndexErrors)+rec.IndexErrorsOmitted, x.Budget.Problems(), rec.IndexErrorsOmitted)
