@@ -432,3 +432,32 @@ func TestBudgetDeadline(t *testing.T) {
 		t.Errorf("healthz: %s", resp.Status)
 	}
 }
+
+// An image the registry dies while indexing, twice, is recorded as failed
+// at the third start instead of read again: a poison image costs two
+// restarts, never a crash loop. Other images are indexed meanwhile.
+func TestBudgetCrashLoop(t *testing.T) {
+	reg := startRegistry(t, "")
+	layer := emptyStanzas(t, 10_000_000)
+	poison := pushGzipImage(t, reg.Host, "poison/crash", "1", layer)
+	// Killed while reading it, as the kernel's OOM killer would; the first
+	// restart's reconcile reads it again, and is killed too.
+	for range 2 {
+		killWhileReading(t, reg, []string{sha256Digest(layer)})
+		reg = startRegistry(t, reg.Data)
+	}
+	ordinary := pushGzipImage(t, reg.Host, "lab/ordinary", "1", gzipTar(t, func(tw *tar.Writer) error {
+		return writeTarFile(tw, "var/lib/dpkg/status", []byte(testlayers.DpkgStatus("crashcontrol=1.0")))
+	}))
+	rec := waitRecord(t, reg.Host, "poison/crash", poison.Digest)
+	if !rec.Partial || len(rec.IndexErrors) != 0 || !strings.Contains(joined(rec), "2 attempts did not finish (the registry stopped while reading this image)") {
+		t.Errorf("poison record: partial %v, truncated %q, errors %q", rec.Partial, rec.Truncated, rec.IndexErrors)
+	}
+	if rec := waitRecord(t, reg.Host, "lab/ordinary", ordinary.Digest); len(rec.Packages) != 1 {
+		t.Errorf("ordinary record: %+v", rec)
+	}
+	m := waitIdle(t, reg.Host, 2)
+	if n := m["oyster_catalog_layers_scanned_total"]; n != 1 {
+		t.Errorf("layers read at the third start: %v, want 1 (the ordinary image's)", n)
+	}
+}
