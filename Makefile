@@ -6,11 +6,11 @@ export PATH := $(CURDIR)/.cache/tools/bin:$(PATH)
 # state caches, referrers, the server and its handlers, the Library API's
 # upload sessions), as patterns so that packages moving inside these trees
 # stay covered.
-RACE_PKGS ?= ./catalog/... ./referrers/... ./server/... ./web/... ./library/...
+RACE_PKGS ?= ./catalog/... ./referrers/... ./server/... ./web/... ./stager/... ./library/...
 # How long each fuzz target runs in `make fuzz` (and so in `make test`).
 FUZZTIME ?= 5s
 
-.PHONY: build image-files test test-unit test-race fuzz test-deps bench bench-registry bench-go load run
+.PHONY: build image-files test test-unit test-race fuzz test-deps bench bench-registry bench-stager bench-go load run
 
 build:
 	$(GO) build -o bin/registry ./cmd/registry
@@ -47,10 +47,15 @@ fuzz:
 
 # Every figure is a ratio or percentile against the goal its issue names;
 # docs/benchmarks.md records them.
-bench: bench-registry bench-go
+bench: bench-registry bench-stager bench-go
 
 bench-registry: test-deps build
 	./scripts/bench.sh
+
+# Issue 11's figures: staging vs crane and skopeo, SIF vs mksquashfs,
+# `stager path` p99.
+bench-stager: test-deps build
+	./scripts/bench-stager.sh
 
 # A soak test for people, not CI: bench/load holds a fresh registry under
 # 200 pullers, 20 pushers and 50 searchers for 5 minutes and reports errors,

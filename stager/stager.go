@@ -22,11 +22,13 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
+	"syscall"
 	"time"
 
 	"github.com/opencontainers/go-digest"
@@ -260,11 +262,59 @@ func writeAtomic(p string, data []byte) error {
 	return os.Rename(f.Name(), p)
 }
 
-// syncTree makes everything under root durable before it is published:
-// one syncfs of its filesystem, cheaper than an fsync per file of a root
-// filesystem with thousands.
+// syncTree makes everything under root durable before it is published.
+// A file or a small tree is fsynced file by file, skipping blobs
+// hard-linked from the store (durable already); a big tree (a root
+// filesystem) gets one syncfs of its filesystem instead of thousands of
+// fsyncs.
 func syncTree(root string) error {
-	f, err := os.Open(root)
+	var files []string
+	tooMany := errors.New("too many files")
+	err := filepath.WalkDir(root, func(p string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if !d.IsDir() && !d.Type().IsRegular() {
+			return nil
+		}
+		if fi, err := d.Info(); err == nil && !d.IsDir() {
+			if st, ok := fi.Sys().(*syscall.Stat_t); ok && st.Nlink > 1 {
+				return nil
+			}
+		}
+		if files = append(files, p); len(files) > maxFsyncs {
+			return tooMany
+		}
+		return nil
+	})
+	if errors.Is(err, tooMany) {
+		return syncFS(root)
+	}
+	if err != nil {
+		return err
+	}
+	for _, p := range files {
+		if err := fsync(p); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// maxFsyncs is where a file-by-file sync gives way to syncfs.
+const maxFsyncs = 256
+
+func fsync(p string) error {
+	f, err := os.Open(p)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	return f.Sync()
+}
+
+func syncFS(p string) error {
+	f, err := os.Open(p)
 	if err != nil {
 		return err
 	}

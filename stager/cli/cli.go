@@ -52,8 +52,14 @@ func Main(args []string, stdout, stderr io.Writer, environ []string) int {
 		fmt.Fprint(stderr, usage)
 		return 2
 	}
-	cmd := args[0]
-	if err := run(cmd, args[1:], stdout, stderr, environ); err != nil {
+	// The command may follow flags: `stager --registry URL pull REF`.
+	i := slices.IndexFunc(args, func(a string) bool { return commands[a] })
+	if i < 0 {
+		fmt.Fprintf(stderr, "stager: no command in %q\n%s", args, usage)
+		return 2
+	}
+	cmd := args[i]
+	if err := run(cmd, append(slices.Clone(args[:i]), args[i+1:]...), stdout, stderr, environ); err != nil {
 		fmt.Fprintf(stderr, "stager %s: %v\n", cmd, err)
 		if errors.Is(err, flag.ErrHelp) || errors.Is(err, errUsage) {
 			return 2
@@ -64,6 +70,8 @@ func Main(args []string, stdout, stderr io.Writer, environ []string) int {
 }
 
 var errUsage = errors.New("see stager --help")
+
+var commands = map[string]bool{"serve": true, "pull": true, "path": true, "exec": true, "ls": true, "gc": true, "status": true}
 
 // options are the flags every command shares.
 type options struct {
@@ -152,7 +160,7 @@ func run(cmd string, args []string, stdout, stderr io.Writer, environ []string) 
 				st.Node, st.Cluster, st.Registry, st.Cache, len(st.Images), bytes(st.UsageBytes), bytes(st.QuotaBytes), bytes(st.PartialBytes))
 		})
 	}
-	return fmt.Errorf("unknown command %q: %w", cmd, errUsage)
+	panic("stager: command " + cmd + " listed but not run")
 }
 
 // parse reads flags wherever they are among the arguments before "--";
