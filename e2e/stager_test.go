@@ -67,12 +67,13 @@ type blobProxy struct {
 	corrupt string
 	stall   map[string]int64 // digest → bytes after which to hang
 	stalled chan string
+	drop    map[string]int64 // digest → bytes after which to drop the connection, once
 }
 
 var blobPath = regexp.MustCompile(`^/v2/.+/blobs/(sha256:[0-9a-f]{64})$`)
 
 func newBlobProxy(t *testing.T, registryHost string) *blobProxy {
-	p := &blobProxy{served: map[string]int64{}, gets: map[string]int{}, ranges: map[string][]string{}, stall: map[string]int64{}, stalled: make(chan string, 8)}
+	p := &blobProxy{served: map[string]int64{}, gets: map[string]int{}, ranges: map[string][]string{}, stall: map[string]int64{}, stalled: make(chan string, 8), drop: map[string]int64{}}
 	target, _ := url.Parse("http://" + registryHost)
 	rp := httputil.NewSingleHostReverseProxy(target)
 	rp.FlushInterval = -1
@@ -86,9 +87,10 @@ func newBlobProxy(t *testing.T, registryHost string) *blobProxy {
 		p.mu.Lock()
 		p.gets[d]++
 		p.ranges[d] = append(p.ranges[d], r.Header.Get("Range"))
-		corrupt, stallAt := p.corrupt == d, p.stall[d]
+		corrupt, stallAt, dropAt := p.corrupt == d, p.stall[d], p.drop[d]
+		delete(p.drop, d)
 		p.mu.Unlock()
-		rp.ServeHTTP(&countingWriter{ResponseWriter: w, p: p, digest: d, corrupt: corrupt, stallAt: stallAt, req: r}, r)
+		rp.ServeHTTP(&countingWriter{ResponseWriter: w, p: p, digest: d, corrupt: corrupt, stallAt: stallAt, dropAt: dropAt, req: r}, r)
 	}))
 	t.Cleanup(p.srv.Close)
 	return p
@@ -114,6 +116,7 @@ type countingWriter struct {
 	digest  string
 	corrupt bool
 	stallAt int64
+	dropAt  int64
 	sent    int64
 	req     *http.Request
 }
@@ -122,6 +125,12 @@ func (c *countingWriter) Write(b []byte) (int, error) {
 	if c.corrupt {
 		b = bytes.Clone(b)
 		b[0] ^= 0xff
+	}
+	if c.dropAt > 0 && c.sent+int64(len(b)) >= c.dropAt {
+		n, _ := c.ResponseWriter.Write(b[:c.dropAt-c.sent])
+		c.count(n)
+		c.ResponseWriter.(http.Flusher).Flush()
+		panic(http.ErrAbortHandler) // the server closes the connection mid-body
 	}
 	if c.stallAt > 0 && c.sent+int64(len(b)) >= c.stallAt {
 		b = b[:c.stallAt-c.sent]
@@ -488,6 +497,26 @@ func TestStagerKillMidDownload(t *testing.T) {
 	}
 }
 
+// TestStagerRegistryDropsConnection: the registry goes away in the middle
+// of a layer; the stager retries, resuming from where the bytes stopped.
+func TestStagerRegistryDropsConnection(t *testing.T) {
+	requireTool(t, "crane")
+	reg := startRegistry(t, "")
+	pushLayers(t, reg.Host+"/lab/big:1", "", nil, randomLayer(t, t.TempDir(), 8<<20))
+	layer := imageLayers(t, reg.Host+"/lab/big:1")[0]
+	proxy := newBlobProxy(t, reg.Host)
+	const cut = 3 << 20
+	proxy.drop[layer] = cut
+	cache := t.TempDir()
+	stagePath(t, nil, "pull", "--format", "oci", "--registry", proxy.URL(), "--cache", cache, "--insecure", "lab/big:1")
+	if size := int64(blobSize(t, cache, layer)); proxy.bytesServed(layer) != size {
+		t.Errorf("layer of %d bytes: %d bytes served", size, proxy.bytesServed(layer))
+	}
+	if r := proxy.ranges[layer]; len(r) != 2 || r[1] != fmt.Sprintf("bytes=%d-", cut) {
+		t.Errorf("Range headers %q, want a resume from %d", r, cut)
+	}
+}
+
 // waitSize waits until the file holds n bytes (the stager wrote what the
 // proxy sent).
 func waitSize(t *testing.T, p string, n int64) {
@@ -675,5 +704,32 @@ func TestComposeStager(t *testing.T) {
 	}
 	if got := inStager(rootfs+"/bin/busybox", "cat", rootfs+"/etc/marker"); strings.TrimSpace(got) != "staged in compose" {
 		t.Errorf("the staged rootfs's busybox printed %q", got)
+	}
+}
+
+// TestStagerFullDisk: a cache on a small filesystem fills up during a
+// download, then during a conversion; each staging fails saying so and
+// frees its temporary files.
+func TestStagerFullDisk(t *testing.T) {
+	requireTool(t, "crane")
+	reg := startRegistry(t, "")
+	dir := t.TempDir()
+	pushLayers(t, reg.Host+"/lab/eight:1", "", nil, randomLayer(t, dir, 8<<20))
+	pushLayers(t, reg.Host+"/lab/two:1", "", nil, randomLayer(t, dir, 2<<20))
+	cache := t.TempDir()
+	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=3m", "tmpfs", cache).CombinedOutput(); err != nil {
+		t.Fatalf("mounting a 3 MiB tmpfs (the test runs as root, as install-test-deps does): %v %s", err, out)
+	}
+	t.Cleanup(func() { exec.Command("umount", cache).Run() })
+	for _, c := range []struct{ ref, format string }{{"lab/eight:1", "oci"}, {"lab/two:1", "rootfs"}} {
+		_, errOut, err := stagerRun(t, nil, "pull", "--format", c.format, "--registry", "http://"+reg.Host, "--cache", cache, "--insecure", c.ref)
+		if err == nil || !strings.Contains(errOut, "no space left on device") {
+			t.Fatalf("stager pull %s on a full disk: %v, stderr %q", c.ref, err, errOut)
+		}
+		for _, d := range []string{"tmp/*", "blobs/partial/*", "images/*/" + c.format} {
+			if m, _ := filepath.Glob(filepath.Join(cache, d)); len(m) != 0 {
+				t.Errorf("%s: left behind %v", c.ref, m)
+			}
+		}
 	}
 }
