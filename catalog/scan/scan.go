@@ -19,9 +19,8 @@ import (
 // layer itself could not be read to the end (a *oci.LimitError for a bomb
 // or an oversized layer, oci.ErrNotLayer, a corrupt stream); the LayerFacts
 // returned with it hold what was read before, and should not be cached as
-// the layer's facts.
-// budget bounds the problems and packages kept; what it cuts is said in
-// LayerFacts.Truncated.
+// the layer's facts. The budget bounds the problems, packages and paths
+// kept; what it cuts is said in LayerFacts.Truncated.
 func ScanLayer(r io.Reader, mediaType string, limits oci.Limits, budget catalog.Budget) (LayerFacts, error) {
 	s := newScanner(budget)
 	c, err := oci.WalkLayer(r, mediaType, limits, oci.LayerHandler{

@@ -16,8 +16,8 @@ import (
 // Symlinks are recorded, not followed, as in a layer. Paths that cannot be
 // read, and files over limits.MaxFileBytes, become Problems; walking more
 // than limits.MaxEntries paths, or an *oci.LimitError from fsys itself,
-// stops the scan with that error and the facts read so far. budget bounds
-// what is kept, as for ScanLayer.
+// stops the scan with that error and the facts read so far. The budget
+// bounds what is kept, as for ScanLayer.
 func ScanFS(fsys fs.FS, limits oci.Limits, budget catalog.Budget) (LayerFacts, error) {
 	s := newScanner(budget)
 	w := fsWalker{s: s, fsys: fsys, limits: limits}
