@@ -38,22 +38,46 @@ func TestRecordCacheNeverServesStale(t *testing.T) {
 }
 
 func TestCacheSkipsReadsRacingWrites(t *testing.T) {
-	c := newCache[catalog.Ref, *catalog.Record](10)
+	c := newCache[catalog.Ref, *catalog.Record](10, 0)
 	k := catalog.Ref{Repo: "r", Digest: "sha256:1"}
 	gen := c.generation()
 	c.drop(k) // a writer finished while the reader was reading
-	c.put(k, &catalog.Record{Digest: "old"}, gen)
+	c.put(k, &catalog.Record{Digest: "old"}, gen, 1)
 	if _, ok := c.get(k); ok {
 		t.Fatal("a record read before a write was cached after it")
 	}
 }
 
 func TestCacheIsBounded(t *testing.T) {
-	c := newCache[int, int](3)
+	c := newCache[int, int](3, 0)
 	for i := range 10 {
-		c.put(i, i, c.generation())
+		c.put(i, i, c.generation(), 0)
 	}
 	if len(c.m) != 3 {
 		t.Fatalf("%d entries in a cache of 3", len(c.m))
+	}
+}
+
+// Costly entries are bounded by their sum: big records leave room, and one
+// over a sixteenth of the bound is not cached at all.
+func TestCacheIsBoundedByCost(t *testing.T) {
+	c := newCache[int, int](1000, 1600)
+	for i := range 100 {
+		c.put(i, i, c.generation(), 100)
+		if c.cost > 1600 || c.cost != int64(100*len(c.m)) {
+			t.Fatalf("after %d puts: cost %d for %d entries", i+1, c.cost, len(c.m))
+		}
+	}
+	if len(c.m) != 16 {
+		t.Errorf("%d entries of cost 100 under 1600", len(c.m))
+	}
+	c.put(-1, -1, c.generation(), 101)
+	if _, ok := c.get(-1); ok {
+		t.Error("an entry over a sixteenth of the bound was cached")
+	}
+	c.put(3, 3, c.generation(), 100) // replacing an entry does not count it twice
+	c.drop(5)
+	if c.cost != int64(100*len(c.m)) {
+		t.Errorf("cost %d for %d entries", c.cost, len(c.m))
 	}
 }

@@ -70,7 +70,8 @@ func Open(path string) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Store{db: db, records: newCache[catalog.Ref, *catalog.Record](maxCachedRecords), tags: newCache[string, map[string]digest.Digest](maxCachedRepos)}
+	s := &Store{db: db, records: newCache[catalog.Ref, *catalog.Record](maxCachedRecords, maxCachedRecordBytes),
+		tags: newCache[string, map[string]digest.Digest](maxCachedRepos, noCostBound)}
 	if err := s.upgrade(); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("upgrading catalog store %s: %w", path, err)
@@ -115,13 +116,15 @@ func (s *Store) Record(ref catalog.Ref) (*catalog.Record, error) {
 	}
 	gen := s.records.generation()
 	var rec *catalog.Record
+	var size int64
 	err := s.db.View(func(tx *bolt.Tx) error {
 		var err error
+		size = int64(len(tx.Bucket(bucketRecords).Get(key(ref))))
 		rec, err = getRecord(tx, ref)
 		return err
 	})
 	if rec != nil && err == nil {
-		s.records.put(ref, rec, gen)
+		s.records.put(ref, rec, gen, size)
 		cp := *rec
 		return &cp, nil
 	}
@@ -244,7 +247,7 @@ func (s *Store) Tag(repo, tag string) (digest.Digest, error) {
 	if err != nil {
 		return "", err
 	}
-	s.tags.put(repo, tags, gen)
+	s.tags.put(repo, tags, gen, 0)
 	return tags[tag], nil
 }
 
