@@ -203,3 +203,21 @@ func TestManyLayersWithinBudget(t *testing.T) {
 		t.Errorf("%d packages, truncated %q, want %q", len(rec.Packages), rec.Truncated, want)
 	}
 }
+
+// Once the SBOM bytes are spent, the remaining SBOM referrers are not
+// read, and the record names the first of them.
+func TestSBOMReferrersWithinBudget(t *testing.T) {
+	src := catalogtest.NewSource()
+	img := src.PushImage("lab/app", "1", imageConfig, layer(t, testlayers.DistInfo("numpy", "1.26.4")))
+	doc := func(name string) []byte {
+		return []byte(`{"spdxVersion":"SPDX-2.3","packages":[{"name":"` + name + `","versionInfo":"1.0"}]}`)
+	}
+	a := src.PushReferrer(img, "application/spdx+json", "application/spdx+json", doc("aaaa"))
+	b := src.PushReferrer(img, "application/spdx+json", "application/spdx+json", doc("bbbb"))
+	second := max(a.Digest, b.Digest)
+	rec := build(t, budgeted(t, src, catalog.Budget{MaxSBOMBytes: int64(len(doc("aaaa")))}), img)
+	want := []string{fmt.Sprintf("SBOM %s: over the limit of %d SBOM bytes per image; it and those after it were not read", second, len(doc("aaaa")))}
+	if len(rec.Packages) != 2 || !reflect.DeepEqual(rec.Truncated, want) {
+		t.Errorf("packages %q, truncated %q, want %q", packageLines(rec), rec.Truncated, want)
+	}
+}

@@ -34,6 +34,15 @@ func (x *Extractor) attachReferrers(ctx context.Context, rec *catalog.Record) {
 		if !sbom.Supported(ref.ArtifactType) {
 			continue
 		}
+		if ctx.Err() != nil {
+			break // the deadline is said in the record
+		}
+		if reading.left == 0 {
+			if !reading.cut {
+				rec.Cut("SBOM %s: over the limit of %d SBOM bytes per image; it and those after it were not read", ref.Digest, x.Budget.SBOMBytes())
+			}
+			break
+		}
 		pkgs, err := x.sbomPackages(ctx, rec, ref.Digest, reading)
 		if err != nil {
 			fail(rec, "SBOM %s: %v", ref.Digest, err)
@@ -46,6 +55,7 @@ func (x *Extractor) attachReferrers(ctx context.Context, rec *catalog.Record) {
 type sbomReading struct {
 	read map[digest.Digest]bool // layers read already
 	left int64                  // bytes left to read
+	cut  bool                   // the record says the bytes ran out
 }
 
 // sbomPackages reads the SBOM documents an SBOM referrer carries in its
@@ -71,7 +81,7 @@ func (x *Extractor) sbomPackages(ctx context.Context, rec *catalog.Record, d dig
 		}
 		if l.Size > reading.left {
 			rec.Cut("SBOM %s: over the limit of %d SBOM bytes per image; layer %s and the rest were not read", d, x.Budget.SBOMBytes(), l.Digest)
-			reading.left = 0
+			reading.left, reading.cut = 0, true
 			break
 		}
 		layers++
