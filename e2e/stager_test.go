@@ -664,6 +664,19 @@ func TestStagerFollowsHubSelection(t *testing.T) {
 		len(inv.Stagers[0].Images) != 1 || inv.Stagers[0].Images[0].Digest.String() != digest {
 		t.Fatalf("inventory %+v", inv)
 	}
+	m := regexp.MustCompile(`msg="stager serving" addr=(\S+)`).FindStringSubmatch(logs.String())
+	if m == nil {
+		t.Fatalf("the daemon did not log its address:\n%s", logs.String())
+	}
+	for path, want := range map[string]string{"/healthz": "ok", "/metrics": `oyster_stager_stage_total{format="squashfs",result="ok"} 1`} {
+		resp, err := http.Get("http://" + m[1] + path)
+		mustOK(t, err)
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if !strings.Contains(string(b), want) {
+			t.Errorf("daemon %s lacks %q:\n%s", path, want, b)
+		}
+	}
 }
 
 // TestComposeStager runs the compose file's stager service, built from the

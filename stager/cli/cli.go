@@ -140,24 +140,24 @@ func run(cmd string, args []string, stdout, stderr io.Writer, environ []string) 
 		if err != nil {
 			return err
 		}
-		return print(stdout, o.json, entries, func(w *tabwriter.Writer) { listTable(w, entries) })
+		return show(stdout, o.json, entries, func(w *tabwriter.Writer) { listTable(w, entries) })
 	case "gc":
 		rep, err := s.GC(ctx)
 		if err != nil {
 			return err
 		}
-		return print(stdout, o.json, rep, func(w *tabwriter.Writer) {
+		return show(stdout, o.json, rep, func(w *tabwriter.Writer) {
 			fmt.Fprintf(w, "evicted\t%d images\nblobs removed\t%d\nfreed\t%s\nusage\t%s of %s (high %s, low %s)\n",
-				len(rep.Evicted), rep.Blobs, bytes(rep.FreedBytes), bytes(rep.UsageBytes), bytes(rep.QuotaBytes), bytes(rep.HighBytes), bytes(rep.LowBytes))
+				len(rep.Evicted), rep.Blobs, humanBytes(rep.FreedBytes), humanBytes(rep.UsageBytes), humanBytes(rep.QuotaBytes), humanBytes(rep.HighBytes), humanBytes(rep.LowBytes))
 		})
 	case "status":
 		st, err := s.Status()
 		if err != nil {
 			return err
 		}
-		return print(stdout, o.json, st, func(w *tabwriter.Writer) {
+		return show(stdout, o.json, st, func(w *tabwriter.Writer) {
 			fmt.Fprintf(w, "node\t%s\ncluster\t%s\nregistry\t%s\ncache\t%s\nimages\t%d\nusage\t%s of %s\npartial downloads\t%s\n",
-				st.Node, st.Cluster, st.Registry, st.Cache, len(st.Images), bytes(st.UsageBytes), bytes(st.QuotaBytes), bytes(st.PartialBytes))
+				st.Node, st.Cluster, st.Registry, st.Cache, len(st.Images), humanBytes(st.UsageBytes), humanBytes(st.QuotaBytes), humanBytes(st.PartialBytes))
 		})
 	}
 	panic("stager: command " + cmd + " listed but not run")
@@ -241,7 +241,7 @@ func execHeld(ctx context.Context, s *stager.Stager, pos, rest []string, f forma
 	return cmd.Run()
 }
 
-func print(w io.Writer, asJSON bool, v any, table func(*tabwriter.Writer)) error {
+func show(w io.Writer, asJSON bool, v any, table func(*tabwriter.Writer)) error {
 	if asJSON {
 		enc := json.NewEncoder(w)
 		enc.SetIndent("", "  ")
@@ -267,12 +267,12 @@ func listTable(w *tabwriter.Writer, entries []stager.Entry) {
 			held += "leased"
 		}
 		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\n", strings.Join(e.Refs, ","), e.Digest.Encoded()[:12], strings.Join(formats, ","),
-			bytes(e.Bytes), e.LastUsed.Format(time.DateTime), held)
+			humanBytes(e.Bytes), e.LastUsed.Format(time.DateTime), held)
 	}
 }
 
-// bytes prints a size in binary units.
-func bytes(n int64) string {
+// humanBytes prints a size in binary units.
+func humanBytes(n int64) string {
 	const unit = 1024
 	if n < unit {
 		return fmt.Sprintf("%d B", n)
