@@ -41,7 +41,7 @@ func New(opts Options) http.Handler {
 	}
 	registerRoutes(mux, opts.Log, all)
 	mux.HandleFunc("/api/", serveJSON(opts.Log, noEndpoint(mux)))
-	registerUI(mux, a)
+	registerUI(mux, a, opts.Stage)
 	return mux
 }
 

@@ -109,3 +109,29 @@ func TestStageInventory(t *testing.T) {
 		t.Errorf("stagers: %s", b)
 	}
 }
+
+// TestStagedUI: the image page shows the nodes holding the image, and the
+// cluster view each node's cache.
+func TestStagedUI(t *testing.T) {
+	h, rec := stageSite(t)
+	if w := do(h, "GET", "/image/lab/sci:1", ""); w.Code != 200 || strings.Contains(w.Body.String(), "Staged on compute nodes") {
+		t.Fatalf("image page before any inventory: %d, staged section shown: %v", w.Code, strings.Contains(w.Body.String(), "Staged on"))
+	}
+	body := `{"node":"node-7","cluster":"gpu","usage_bytes":10,"quota_bytes":100,"images":[{"repository":"lab/sci","refs":["lab/sci:1"],"digest":"` +
+		rec.Digest.String() + `","formats":["sif","rootfs"],"bytes":10,"last_used":"2026-01-01T00:00:00Z","pinned":true}],"reported":"0001-01-01T00:00:00Z"}`
+	if w := do(h, "PUT", "/api/v1/stagers/node-7", body); w.Code != 200 {
+		t.Fatalf("report: %d %s", w.Code, w.Body)
+	}
+	page := do(h, "GET", "/image/lab/sci:1", "").Body.String()
+	for _, want := range []string{"Staged on compute nodes", `href="/stagers#node-node-7">node-7</a>`, "<td>gpu</td>", "<td>sif, rootfs</td>"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("image page lacks %q", want)
+		}
+	}
+	w := do(h, "GET", "/stagers", "")
+	for _, want := range []string{`id="node-node-7"`, "cluster gpu", ">lab/sci:1</a>", "pinned"} {
+		if w.Code != 200 || !strings.Contains(w.Body.String(), want) {
+			t.Errorf("/stagers (%d) lacks %q", w.Code, want)
+		}
+	}
+}

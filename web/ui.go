@@ -10,6 +10,8 @@ import (
 	"net/http"
 	"path"
 	"strings"
+
+	"github.com/oyster-registry/oyster/catalog/stage"
 )
 
 // The UI is server-rendered: every page works without JavaScript, and
@@ -29,19 +31,23 @@ const contentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 
 // ui serves the catalog's HTML pages from the same data as the JSON API.
 type ui struct {
 	api   *API
+	stage *stage.Planner // nil: no staging pages or sections
 	pages map[string]*template.Template
 }
 
 // registerUI adds the UI's routes to mux; "/" catches every path nothing
 // else claims and answers with the 404 page.
-func registerUI(mux *http.ServeMux, api *API) {
-	u := &ui{api: api, pages: uiPages}
+func registerUI(mux *http.ServeMux, api *API, planner *stage.Planner) {
+	u := &ui{api: api, stage: planner, pages: uiPages}
 	mux.Handle("GET /static/", secured(staticHandler()))
 	mux.Handle("GET /{$}", secured(http.HandlerFunc(u.home)))
 	mux.Handle("GET /search", secured(http.HandlerFunc(u.search)))
 	mux.Handle("GET /search/results", secured(http.HandlerFunc(u.searchResults)))
 	mux.Handle("GET /repo/{name...}", secured(http.HandlerFunc(u.repository)))
 	mux.Handle("GET /image/{ref...}", secured(http.HandlerFunc(u.image)))
+	if planner != nil {
+		mux.Handle("GET /stagers", secured(http.HandlerFunc(u.stagers)))
+	}
 	mux.Handle("/", secured(http.HandlerFunc(u.notFound)))
 }
 

@@ -5,8 +5,11 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/opencontainers/go-digest"
+
 	"github.com/oyster-registry/oyster/api"
 	"github.com/oyster-registry/oyster/catalog"
+	"github.com/oyster-registry/oyster/catalog/stage"
 )
 
 // repoView is a repository's tags, newest first, with the newest image's
@@ -49,6 +52,9 @@ type imageView struct {
 	Bases     []refLink
 	Derived   []refLink
 	Packages  packageTable
+	// Staged lists the compute nodes holding the image, from their
+	// stagers' inventories.
+	Staged []stage.Placement
 }
 
 // refLink is a link to another image, labelled by tag when it has one.
@@ -81,6 +87,13 @@ func (u *ui) image(w http.ResponseWriter, r *http.Request) {
 		Packages: newPackageTable(rec.Packages, r.URL.Query().Get("pkg")),
 	}
 	v.Commands = pullCommands(registryHost(r.Host), plain, rec, v.Tag)
+	if u.stage != nil {
+		digests := []digest.Digest{rec.Digest}
+		for _, c := range rec.Children {
+			digests = append(digests, c.Digest)
+		}
+		v.Staged = u.stage.Where(digests...)
+	}
 	if v.Bases, err = u.refLinks(rec.BaseImages); err == nil {
 		v.Derived, err = u.refLinks(rec.DerivedImages)
 	}

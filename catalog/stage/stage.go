@@ -279,6 +279,31 @@ func (p *Planner) Stagers() []api.StagerInventory {
 	return out
 }
 
+// Placement is one node holding an image (or, for an index, one of its
+// platform manifests).
+type Placement struct {
+	Node, Cluster string
+	Digest        digest.Digest
+	Formats       []string
+	LastUsed      time.Time
+	Reported      time.Time
+}
+
+// Where lists the nodes whose last inventory holds one of digests, by
+// node name: an image page asks with its digest and its children's.
+func (p *Planner) Where(digests ...digest.Digest) []Placement {
+	var out []Placement
+	for _, inv := range p.Stagers() {
+		for _, im := range inv.Images {
+			if slices.Contains(digests, im.Digest) {
+				out = append(out, Placement{Node: inv.Node, Cluster: inv.Cluster, Digest: im.Digest, Formats: im.Formats,
+					LastUsed: im.LastUsed, Reported: inv.Reported})
+			}
+		}
+	}
+	return out
+}
+
 // update changes the state and writes it: temporary file, fsync, rename.
 // A failed write leaves the state as it was.
 func (p *Planner) update(change func(*state)) error {

@@ -1,0 +1,18 @@
+package web
+
+import (
+	"net/http"
+
+	"github.com/oyster-registry/oyster/api"
+)
+
+// stagersView is the cluster view: every node's cache as its stager last
+// reported it.
+type stagersView struct {
+	frame
+	Stagers []api.StagerInventory
+}
+
+func (u *ui) stagers(w http.ResponseWriter, _ *http.Request) {
+	u.render(w, http.StatusOK, "stagers", "layout", stagersView{frame: frame{Title: "Compute nodes", Page: "stagers"}, Stagers: u.stage.Stagers()})
+}
