@@ -30,6 +30,8 @@ type Store interface {
 	FinishIndexing(ref catalog.Ref) error
 	// ForgetAttempts forgets the attempts at every image.
 	ForgetAttempts() error
+	// ResetKeeping is Reset but for the records keep selects.
+	ResetKeeping(keep func(*catalog.Record) bool) error
 }
 
 // Options are an indexer's parts and settings.

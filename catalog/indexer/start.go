@@ -49,29 +49,20 @@ type Progress func(done, total int)
 // that did not Start (`registry reindex`): it runs the workers itself
 // until it returns.
 func (ix *Indexer) Reindex(ctx context.Context, progress Progress, retryFailed bool) error {
-	var kept []*catalog.Record
-	if retryFailed {
-		if err := ix.store.ForgetAttempts(); err != nil {
-			return err
-		}
-	} else if err := ix.store.Records("", func(rec *catalog.Record) error {
-		if rec.Partial {
-			kept = append(kept, rec)
-		}
-		return nil
-	}); err != nil {
-		return err
-	}
-	if err := ix.store.Reset(); err != nil {
+	if err := ix.resetStore(retryFailed); err != nil {
 		return err
 	}
 	if err := ix.search.Reset(); err != nil {
 		return err
 	}
-	for _, rec := range kept {
-		if err := ix.save(rec); err != nil {
-			return err
+	err := ix.store.Records("", func(rec *catalog.Record) error { // the partial records kept
+		if hidden(rec) {
+			return nil
 		}
+		return ix.search.Put(rec)
+	})
+	if err != nil {
+		return err
 	}
 	ctx, stop := context.WithCancel(ctx)
 	defer stop()
@@ -83,6 +74,18 @@ func (ix *Indexer) Reindex(ctx context.Context, progress Progress, retryFailed b
 	// a full rebuild need not be replayed at the next start.
 	ix.settleSearch(time.Now())
 	return nil
+}
+
+// resetStore empties the store for a reindex, but for the partial records
+// unless retryFailed; then the attempts given up on are forgotten too.
+func (ix *Indexer) resetStore(retryFailed bool) error {
+	if !retryFailed {
+		return ix.store.ResetKeeping(func(rec *catalog.Record) bool { return rec.Partial })
+	}
+	if err := ix.store.ForgetAttempts(); err != nil {
+		return err
+	}
+	return ix.store.Reset()
 }
 
 // run starts the workers and the upkeep: saving pull counts and clearing

@@ -92,6 +92,46 @@ func (s *Store) Reset() error {
 	})
 }
 
+// ResetKeeping is Reset but for the records keep selects, which stay with
+// their relations. keep sees one record at a time, and the kept ones are
+// copied inside the store, never held in memory: they may be many and
+// each up to a budget's size.
+func (s *Store) ResetKeeping(keep func(*catalog.Record) bool) error {
+	defer s.records.clear()
+	defer s.tags.clear()
+	kept := []byte("records-kept")
+	return s.db.Update(func(tx *bolt.Tx) error {
+		if err := recreate(tx, append([][]byte{bucketUnsynced}, relationBuckets...)...); err != nil {
+			return err
+		}
+		aside, err := tx.CreateBucket(kept)
+		if err != nil {
+			return err
+		}
+		err = tx.Bucket(bucketRecords).ForEach(func(k, v []byte) error {
+			var rec catalog.Record
+			if json.Unmarshal(v, &rec) != nil || !keep(&rec) {
+				return nil
+			}
+			if err := putRelations(tx, &rec); err != nil {
+				return err
+			}
+			return aside.Put(k, v)
+		})
+		if err != nil {
+			return err
+		}
+		if err := recreate(tx, bucketRecords); err != nil {
+			return err
+		}
+		records := tx.Bucket(bucketRecords)
+		if err := aside.ForEach(records.Put); err != nil {
+			return err
+		}
+		return tx.DeleteBucket(kept)
+	})
+}
+
 func recreate(tx *bolt.Tx, buckets ...[]byte) error {
 	for _, b := range buckets {
 		if err := tx.DeleteBucket(b); err != nil {
