@@ -1,10 +1,10 @@
 // Package sif reads and writes SIF files (the Singularity/Apptainer image
 // format). Write, Build and Prepare make them as apptainer 1.5 does (the
 // stager converts registry images with them; the recipe builders build
-// definition files with them). Read reads them as apptainer writes them: the definition file, labels, OCI config,
-// environment, runscript and partitions, and the primary system partition
-// as an fs.FS (the catalog's scan.ScanFS finds packages in it; the stager
-// will unpack it).
+// definition files with them). Read reads them as apptainer writes them:
+// the definition file, labels, OCI config, environment, runscript and
+// partitions, and the primary system partition as an fs.FS (the catalog's
+// scan.ScanFS finds packages in it).
 //
 // It knows nothing of the catalog; the catalog maps Info to its SIFInfo
 // field by field.
