@@ -1,6 +1,7 @@
 // Package catalog is the data model of Oyster's catalog, which knows what is
-// inside every image in the registry, and the interfaces between its parts.
-// It holds types only; the work happens in its subpackages:
+// inside every image in the registry, and the interfaces between its parts,
+// with the Budget that bounds what one image may cost it. It holds types
+// only; the work happens in its subpackages:
 //
 //   - scan reads layer and filesystem bytes into facts: package databases,
 //     OS release, runtimes, CUDA, merged across layers (no storage).
