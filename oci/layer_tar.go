@@ -52,8 +52,8 @@ type LayerHandler struct {
 	// Whiteout is called for each whiteout marker; nil ignores them.
 	Whiteout func(w Whiteout)
 	// Problem is called for entries skipped for a reason a caller may want
-	// to record (a name climbing out of the root, a file over the limit);
-	// the walk goes on. Nil ignores them.
+	// to record (a name or a hard link's target climbing out of the root,
+	// a file over the limit); the walk goes on. Nil ignores them.
 	Problem func(name string, err error)
 }
 
@@ -118,6 +118,10 @@ func visit(hdr *tar.Header, content io.Reader, limits Limits, h LayerHandler) er
 	}
 	if hdr.Typeflag == tar.TypeReg && hdr.Size > limits.FileBytes() {
 		h.problem(p, &LimitError{Limit: LimitFileBytes, Max: limits.FileBytes(), Path: p, Claimed: hdr.Size})
+		return nil
+	}
+	if _, ok := CleanLayerPath(hdr.Linkname); hdr.Typeflag == tar.TypeLink && !ok {
+		h.problem(p, fmt.Errorf("hard link to %q: %w", hdr.Linkname, ErrUnsafePath))
 		return nil
 	}
 	return h.File(headerOf(hdr, p), content)

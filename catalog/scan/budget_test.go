@@ -65,14 +65,14 @@ func TestScanLayerKeepsPathProblemsWithinBudget(t *testing.T) {
 	}
 }
 
-// A hard link whose target leaves the root is reported under the link's
-// own name.
+// A hard link whose target leaves the root is reported with the link's
+// name and the target's.
 func TestScanLayerUnsafeHardlink(t *testing.T) {
 	f, err := ScanLayer(bytes.NewReader(testlayers.Tar(t, testlayers.Hardlink("var/lib/dpkg/status", "../../etc/shadow"))), "", oci.Limits{}, catalog.Budget{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []string{"var/lib/dpkg/status: hard link target: " + oci.ErrUnsafePath.Error()}
+	want := []string{`var/lib/dpkg/status: hard link to "../../etc/shadow": ` + oci.ErrUnsafePath.Error()}
 	if !reflect.DeepEqual(f.Problems, want) {
 		t.Errorf("problems %q, want %q", f.Problems, want)
 	}

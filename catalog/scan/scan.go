@@ -99,11 +99,6 @@ func (s *scanner) file(h oci.Header, content io.Reader) error {
 // hardlink gives a hard link the content of its target, which tar stores
 // once, at the target's earlier entry.
 func (s *scanner) hardlink(kind FileKind, h oci.Header) {
-	if h.Linkname == "" { // the walker clears targets that leave the root
-		s.problem(h.Path, fmt.Errorf("hard link target: %w", oci.ErrUnsafePath))
-		s.byPath[h.Path] = Finding{Path: h.Path, Kind: kind}
-		return
-	}
 	target, ok := s.byPath[h.Linkname]
 	if !ok || target.Kind != kind {
 		s.problem(h.Path, fmt.Errorf("hard link to %s, which was not read", h.Linkname))
