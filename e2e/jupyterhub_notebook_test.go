@@ -40,7 +40,11 @@ func TestJupyterHubStartsNotebook(t *testing.T) {
 	dockerRemove(t, local, ref) // the spawner must pull it from Oyster
 	dockerForget(t, pinned)
 	t.Logf("imported and pushed with docker in %.0f s", time.Since(began).Seconds())
-	hubWaitForImages(t, reg, pinned)
+	began = time.Now()
+	hubWaitForImagesWithin(t, reg, 5*time.Minute, pinned)
+	t.Logf("indexed and offered to the hub in %.0f s", time.Since(began).Seconds())
+	// The catalog read Debian's package database in docker's layer.
+	eventually(t, reg.Host, "pkg:deb/jupyterhub>=3 pkg:deb/python3-notebook", "hubtest/notebook:bookworm")
 
 	prefix := uniqueName()
 	container := prefix + "-alice"
@@ -66,6 +70,7 @@ func TestJupyterHubStartsNotebook(t *testing.T) {
 	if image := strings.TrimSpace(run(t, "docker", "inspect", "--format", "{{.Config.Image}} {{.State.Running}}", container)); image != pinned+" true" {
 		t.Fatalf("container %s runs %q, want %s running", container, image, pinned)
 	}
+	waitPulls(t, reg.Host, "hubtest/notebook:bookworm", 1) // Oyster counted the spawner's pull
 }
 
 // notebookRootfs returns the cached notebook rootfs tar, building it first

@@ -96,8 +96,15 @@ func hubPushImage(t *testing.T, host, repo, tag, title string, labels ...string)
 // the catalog indexes pushes asynchronously.
 func hubWaitForImages(t *testing.T, reg *registryProc, images ...string) {
 	t.Helper()
+	hubWaitForImagesWithin(t, reg, 30*time.Second, images...)
+}
+
+// hubWaitForImagesWithin is hubWaitForImages with a bound of its own, for
+// images whose indexing takes longer (a whole Debian system).
+func hubWaitForImagesWithin(t *testing.T, reg *registryProc, bound time.Duration, images ...string) {
+	t.Helper()
 	var last string
-	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
+	for deadline := time.Now().Add(bound); time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
 		offered := map[string]string{}
 		last = hubGetJSON(t, "http://"+reg.Host+"/api/v1/hub/images", &offered)
 		values := make([]string, 0, len(offered))
@@ -108,7 +115,7 @@ func hubWaitForImages(t *testing.T, reg *registryProc, images ...string) {
 			return
 		}
 	}
-	t.Fatalf("/api/v1/hub/images never offered %v within 30 s; last answer: %s\nregistry log:\n%s", images, last, reg.Log())
+	t.Fatalf("/api/v1/hub/images never offered %v within %s; last answer: %s\nregistry log:\n%s", images, bound, last, reg.Log())
 }
 
 func hubGetJSON(t *testing.T, url string, v any) string {

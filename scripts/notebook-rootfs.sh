@@ -6,8 +6,8 @@
 # machines this runs on, so debootstrap fetches Debian's packages instead.
 #
 # The tar is cached in .cache/rootfs under the hash of this script: change
-# the script (suite, packages) and the next run builds a new one; a clean
-# machine builds it on first use (several minutes).
+# the script (suite, packages) and the next run builds a new one and drops
+# the old; a clean machine builds it on first use (about 4 minutes here).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SUITE=bookworm
@@ -50,5 +50,6 @@ echo "debootstrap $SUITE, then apt-get install $PACKAGES, into $root (mirror: ${
 } >"$log" 2>&1 || { tail -30 "$log" >&2; exit 1; }
 rm -rf "$root"/var/lib/apt/lists/* "$root/etc/resolv.conf"
 tar --numeric-owner -C "$root" -cf "$work/rootfs.tar" .
+rm -f "$cache"/notebook-*.tar # earlier versions of this script's rootfs
 mv "$work/rootfs.tar" "$out"
 echo "$out"
