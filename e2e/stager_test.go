@@ -560,6 +560,15 @@ func TestStagerKillMidConversion(t *testing.T) {
 	}
 	mustOK(t, cmd.Process.Signal(syscall.SIGKILL))
 	cmd.Wait()
+	if m, _ := filepath.Glob(filepath.Join(cache, "tmp/*")); len(m) == 0 {
+		t.Fatal("the killed conversion left nothing in tmp/: the kill came too late")
+	}
+	if _, errOut, err := stagerRun(t, nil, "gc", "--registry", proxy.URL(), "--cache", cache, "--insecure"); err != nil {
+		t.Fatalf("gc: %v\n%s", err, errOut)
+	}
+	if m, _ := filepath.Glob(filepath.Join(cache, "tmp/*")); len(m) != 0 {
+		t.Errorf("gc left the killed conversion's files: %v", m)
+	}
 	layer := imageLayers(t, reg.Host+"/lab/many:1")[0]
 	before := proxy.bytesServed(layer)
 	p := stagePath(t, nil, args...)

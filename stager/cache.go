@@ -210,7 +210,8 @@ type GCReport struct {
 
 // GC evicts least recently used images while usage is past the high
 // watermark (down to the low one), never pinned, leased or held ones,
-// then removes blobs no staged image lists. It waits for stagings in
+// then removes blobs no staged image lists and what killed conversions
+// left. Partial downloads stay, to be resumed. It waits for stagings in
 // progress to finish and holds new ones off while it runs.
 func (s *Stager) GC(ctx context.Context) (GCReport, error) {
 	gc, err := s.locks.Exclusive(ctx, "gc")
@@ -246,6 +247,14 @@ func (s *Stager) GC(ctx context.Context) (GCReport, error) {
 	}
 	if err := s.collectBlobs(ctx, &rep); err != nil {
 		return rep, err
+	}
+	// No staging runs while gc is held: whatever tmp/ holds is what killed
+	// conversions left.
+	leftovers, _ := filepath.Glob(filepath.Join(s.dir, "tmp", "*"))
+	for _, p := range leftovers {
+		if err := os.RemoveAll(p); err != nil {
+			return rep, err
+		}
 	}
 	rep.UsageBytes = s.usage()
 	rep.FreedBytes = max(usage-rep.UsageBytes, 0)

@@ -13,18 +13,25 @@ type limiter struct {
 	rate int64
 	mu   sync.Mutex
 	next time.Time
+	// now and sleep are time.Now and time.Sleep but in tests.
+	now   func() time.Time
+	sleep func(time.Duration)
+}
+
+func newLimiter(rate int64) *limiter {
+	return &limiter{rate: rate, now: time.Now, sleep: time.Sleep}
 }
 
 func (l *limiter) wait(n int) {
 	l.mu.Lock()
-	now := time.Now()
+	now := l.now()
 	if l.next.Before(now) {
 		l.next = now
 	}
 	l.next = l.next.Add(time.Duration(int64(n) * int64(time.Second) / l.rate))
 	d := l.next.Sub(now)
 	l.mu.Unlock()
-	time.Sleep(d)
+	l.sleep(d)
 }
 
 type throttled struct {

@@ -73,7 +73,7 @@ func New(o Options) (*Client, error) {
 		c.http = http.DefaultClient
 	}
 	if o.BandwidthBytes > 0 {
-		c.limiter = &limiter{rate: o.BandwidthBytes}
+		c.limiter = newLimiter(o.BandwidthBytes)
 	}
 	return c, nil
 }
