@@ -619,7 +619,7 @@ func TestStagerRefusesMaliciousLayers(t *testing.T) {
 			if m, _ := filepath.Glob(filepath.Join(cache, "images/*/rootfs")); len(m) != 0 {
 				t.Errorf("staged anyway: %v", m)
 			}
-			for _, d := range []string{"tmp", "blobs/partial"} {
+			for _, d := range []string{"tmp", "blobs/partial", "blobs/sha256", "images"} {
 				if m, _ := filepath.Glob(filepath.Join(cache, d, "*")); len(m) != 0 {
 					t.Errorf("left behind in %s: %v", d, m)
 				}

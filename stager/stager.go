@@ -115,6 +115,9 @@ func (s *Stager) Stage(ctx context.Context, ref string, f format.Format) (Staged
 	err = s.stage(ctx, im, f)
 	s.metrics.staged.WithLabelValues(string(f), result(err)).Inc()
 	if err != nil {
+		if imageFault(err) {
+			s.discard(ctx, im)
+		}
 		return Staged{}, fmt.Errorf("staging %s as %s: %w", r, f, err)
 	}
 	if err := s.remember(r, im.Digest); err != nil {
@@ -126,6 +129,33 @@ func (s *Stager) Stage(ctx context.Context, ref string, f format.Format) (Staged
 		}
 	}
 	return staged, s.touch(im.Digest)
+}
+
+// imageFault reports a failure that retrying cannot fix: bad bytes, a
+// malicious or oversized layer, a full disk.
+func imageFault(err error) bool {
+	var le *oci.LimitError
+	return errors.Is(err, format.ErrUnsafeLayer) || errors.As(err, &le) || errors.Is(err, cas.ErrDigestMismatch) ||
+		errors.Is(err, cas.ErrTooLarge) || errors.Is(err, syscall.ENOSPC)
+}
+
+// discard removes what a staging that failed for good left: the image's
+// directory if no format of it is staged, and blobs no image lists. It
+// waits for other stagings (the gc lock), so that it takes no blob one of
+// them is using. Interrupted stagings are not discarded: their blobs are
+// what a resume needs.
+func (s *Stager) discard(ctx context.Context, im *image) {
+	gc, err := s.locks.Exclusive(ctx, "gc")
+	if err != nil {
+		return
+	}
+	defer gc.Unlock()
+	if e, _ := s.entry(im.Digest.Encoded()); len(e.Formats) == 0 {
+		os.RemoveAll(s.imageDir(im.Digest))
+	}
+	if err := s.collectBlobs(ctx, &GCReport{}); err != nil {
+		s.log.Warn("discarding a failed staging", "image", im.Digest, "err", err)
+	}
 }
 
 func result(err error) string {
