@@ -91,3 +91,36 @@ func TestBadConfigIsRejectedClearly(t *testing.T) {
 		}
 	}
 }
+
+func TestSourcesFromFileAndEnvironment(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "c.yml")
+	os.WriteFile(path, []byte("sources:\n  - name: lab\n    url: https://example.org/lab/envs.git\n    webhook_secret: s\n    poll_interval: 5m\ngitsync:\n  allow_local: true\n"), 0o644)
+	cfg, err := Load(path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cfg.Sources) != 1 || cfg.Sources[0].Name != "lab" || cfg.Sources[0].PollInterval != 5*time.Minute || !cfg.GitSync.AllowLocal {
+		t.Errorf("from the file: %+v %+v", cfg.Sources, cfg.GitSync)
+	}
+	cfg, err = Load(path, []string{"OYSTER_SOURCES=[{name: a, url: /srv/a.git, branch: dev}, {name: b, url: 'https://h/b'}]", "OYSTER_GITSYNC_CONCURRENCY=3"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cfg.Sources) != 2 || cfg.Sources[0].Branch != "dev" || cfg.Sources[1].URL != "https://h/b" || cfg.GitSync.Concurrency != 3 {
+		t.Errorf("from the environment: %+v %+v", cfg.Sources, cfg.GitSync)
+	}
+}
+
+func TestBadSourcesAreRefused(t *testing.T) {
+	for name, env := range map[string]string{
+		"no url":        "OYSTER_SOURCES=[{name: a}]",
+		"no name":       "OYSTER_SOURCES=[{url: https://h/a}]",
+		"twice":         "OYSTER_SOURCES=[{name: a, url: https://h/a}, {name: a, url: https://h/b}]",
+		"unknown key":   "OYSTER_SOURCES=[{name: a, url: https://h/a, secret: x}]",
+		"concurrency 0": "OYSTER_GITSYNC_CONCURRENCY=0",
+	} {
+		if _, err := Load("", []string{env}); err == nil {
+			t.Errorf("%s: accepted", name)
+		}
+	}
+}

@@ -78,7 +78,9 @@ func setField(field reflect.Value, raw string) error {
 		field.SetString(raw)
 	case reflect.Slice:
 		if field.Type().Elem().Kind() == reflect.Struct { // sources: YAML flow style, [{name: a, url: b}]
-			return yaml.Unmarshal([]byte(raw), field.Addr().Interface())
+			dec := yaml.NewDecoder(strings.NewReader(raw))
+			dec.KnownFields(true) // a misspelt key is an error, not ignored
+			return dec.Decode(field.Addr().Interface())
 		}
 		if field.Type().Elem().Kind() != reflect.String {
 			return fmt.Errorf("unsupported list of %s", field.Type().Elem().Kind())
