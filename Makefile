@@ -10,7 +10,7 @@ RACE_PKGS ?= ./catalog/... ./referrers/... ./server/... ./web/... ./stager/... .
 # How long each fuzz target runs in `make fuzz` (and so in `make test`).
 FUZZTIME ?= 5s
 
-.PHONY: build image-files test test-unit test-race fuzz test-deps bench bench-registry bench-stager bench-go load run
+.PHONY: build image-files test test-unit test-race fuzz test-deps bench bench-registry bench-stager bench-gitsync bench-go load run
 
 build:
 	$(GO) build -o bin/registry ./cmd/registry
@@ -47,7 +47,7 @@ fuzz:
 
 # Every figure is a ratio or percentile against the goal its issue names;
 # docs/benchmarks.md records them.
-bench: bench-registry bench-stager bench-go
+bench: bench-registry bench-stager bench-gitsync bench-go
 
 bench-registry: test-deps build
 	./scripts/bench.sh
@@ -56,6 +56,12 @@ bench-registry: test-deps build
 # `stager path` p99.
 bench-stager: test-deps build
 	./scripts/bench-stager.sh
+
+# Git-driven builds: push -> build started, build finished -> searchable,
+# and the last-step rebuild ratio through Oyster's layer cache
+# (docs/benchmarks-gitsync.md).
+bench-gitsync: test-deps build
+	$(GO) run ./bench/gitsync -bin bin/registry
 
 # A soak test for people, not CI: bench/load holds a fresh registry under
 # 200 pullers, 20 pushers and 50 searchers for 5 minutes and reports errors,

@@ -32,6 +32,12 @@ func (b *Buildah) Build(ctx context.Context, req Request) (Result, error) {
 	local := "localhost/oyster-build/" + req.Recipe.Repository + ":" + req.Tags[0]
 	args := append(b.global(), "bud", "--isolation", "chroot", "--format", "oci", "--layers",
 		"--tls-verify="+fmt.Sprint(!req.Insecure), "-f", filepath.Join(req.Root, req.Recipe.Path), "-t", local)
+	if req.Registry != "" {
+		// The layer cache lives in Oyster: a build on a fresh machine (or
+		// after the local store is wiped) reuses the layers pushed before.
+		cache := req.Registry + "/" + CacheRepository(req.Recipe.Repository)
+		args = append(args, "--cache-from", cache, "--cache-to", cache)
+	}
 	args = append(args, sortedPairs("--annotation", req.Annotations)...)
 	args = append(args, sortedPairs("--label", mergeLabels(req, declared))...)
 	args = append(args, sortedPairs("--build-arg", req.Recipe.BuildArgs)...)
@@ -100,3 +106,6 @@ func mergeLabels(req Request, declared Declared) map[string]string {
 	}
 	return out
 }
+
+// CacheRepository is where the layer cache of repository is kept in Oyster.
+func CacheRepository(repository string) string { return "oyster-build-cache/" + repository }

@@ -71,7 +71,9 @@ func buildRoutes(b Builds) []route {
 
 // serveLog answers a build's log: as server-sent events that follow it
 // until the build ends when the client accepts text/event-stream, else
-// as plain text of what there is.
+// as plain text of what there is (following it with ?follow=true). Once
+// the body has started, an error can only be the client going away, and
+// there is no clean way to tell it anything.
 func serveLog(w http.ResponseWriter, r *http.Request, b Builds) error {
 	id := r.PathValue("id")
 	if _, err := b.Build(id); err != nil {
@@ -79,10 +81,11 @@ func serveLog(w http.ResponseWriter, r *http.Request, b Builds) error {
 	}
 	if r.Header.Get("Accept") != "text/event-stream" {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		return ignoreAfterWrite(b.FollowLog(r.Context(), id, r.URL.Query().Get("follow") == "true", func(p []byte) error {
+		_ = b.FollowLog(r.Context(), id, r.URL.Query().Get("follow") == "true", func(p []byte) error {
 			_, err := w.Write(p)
 			return err
-		}))
+		})
+		return nil
 	}
 	w.Header().Set("Content-Type", "text/event-stream")
 	w.Header().Set("Cache-Control", "no-cache")
@@ -99,7 +102,7 @@ func serveLog(w http.ResponseWriter, r *http.Request, b Builds) error {
 	if err == nil {
 		_, _ = io.WriteString(w, "event: end\ndata: \n\n")
 	}
-	return ignoreAfterWrite(err)
+	return nil
 }
 
 // sseData frames p as one event, one data: field per line.
@@ -114,7 +117,3 @@ func sseData(p []byte) []byte {
 	}
 	return append(out, "\n\n"...)
 }
-
-// ignoreAfterWrite drops an error once the body has started: the client
-// went away, and there is no clean way to tell it.
-func ignoreAfterWrite(err error) error { _ = err; return nil }

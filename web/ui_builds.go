@@ -1,0 +1,59 @@
+package web
+
+import (
+	"net/http"
+	"strconv"
+
+	"github.com/oyster-registry/oyster/api"
+)
+
+// buildsView is the builds page; buildView one build with its log.
+type buildsView struct {
+	frame
+	Builds []api.Build
+}
+
+type buildView struct {
+	frame
+	Build api.Build
+	Log   string
+}
+
+// maxPageLog bounds the log a build page shows; the API serves all of it.
+const maxPageLog = 1 << 20
+
+// registerBuildsUI adds the builds pages.
+func registerBuildsUI(mux *http.ServeMux, u *ui, b Builds) {
+	mux.Handle("GET /builds", secured(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		list, err := b.Builds()
+		if err != nil {
+			u.fail(w, err)
+			return
+		}
+		u.render(w, http.StatusOK, "builds", "layout", buildsView{frame: frame{Title: "Builds", Page: "builds"}, Builds: list})
+	})))
+	mux.Handle("GET /builds/{id}", secured(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id := r.PathValue("id")
+		build, err := b.Build(id)
+		if isNotFound(err) {
+			u.message(w, http.StatusNotFound, "Build not found", "There is no build "+strconv.Quote(id)+".")
+			return
+		}
+		if err != nil {
+			u.fail(w, err)
+			return
+		}
+		var log []byte
+		err = b.FollowLog(r.Context(), id, false, func(p []byte) error {
+			if len(log) < maxPageLog {
+				log = append(log, p[:min(len(p), maxPageLog-len(log))]...)
+			}
+			return nil
+		})
+		if err != nil {
+			u.fail(w, err)
+			return
+		}
+		u.render(w, http.StatusOK, "build", "layout", buildView{frame: frame{Title: "Build " + id, Page: "build"}, Build: build, Log: string(log)})
+	})))
+}
