@@ -49,3 +49,25 @@ type WebhookResult struct {
 	Queued  []Build `json:"queued"`
 	Ignored string  `json:"ignored,omitempty"`
 }
+
+// RecipeSource is GET /api/v1/sources/{name}/recipe: a recipe as written
+// at a commit, with what it declares, for an image's page.
+type RecipeSource struct {
+	Source string `json:"source"`
+	Commit string `json:"commit"`
+	Path   string `json:"path"`
+	// CommitURL links to the commit on the source's forge (https sources).
+	CommitURL string `json:"commit_url,omitempty"`
+	Text      string `json:"text"`
+	// Base and Packages are what the recipe declares, not what the image
+	// holds.
+	Base     string            `json:"base"`
+	Packages []DeclaredPackage `json:"packages"`
+}
+
+// DeclaredPackage is a package a recipe installs, as written in it.
+type DeclaredPackage struct {
+	Manager string `json:"manager"`
+	Name    string `json:"name"`
+	Version string `json:"version,omitempty"`
+}

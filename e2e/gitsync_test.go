@@ -97,6 +97,15 @@ func TestGitSync(t *testing.T) {
 	t.Run("catalog finds the built image with its recipe metadata", func(t *testing.T) {
 		reg.gsWaitSearch(t, `label:org.oyster.recipe=app/Dockerfile`, "lab/app")
 		reg.gsWaitSearch(t, `label:"org.oyster.recipe.base=`+reg.Host+`/lab/base:latest"`, "lab/app")
+		resp, err := http.Get("http://" + reg.Host + "/image/lab/app:main")
+		if err != nil {
+			t.Fatal(err)
+		}
+		page, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if !strings.Contains(string(page), `id="recipe"`) || !strings.Contains(string(page), "echo app &gt; /app.txt") {
+			t.Errorf("the image page shows no recipe:\n%s", page)
+		}
 	})
 	t.Run("hub: true is offered to JupyterHub", func(t *testing.T) {
 		var profiles api.Profiles

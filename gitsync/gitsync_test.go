@@ -490,3 +490,31 @@ func TestFollowLogStreamsUntilTheBuildEnds(t *testing.T) {
 		t.Errorf("followed log:\n%s", got.String())
 	}
 }
+
+func TestRecipeAtCommit(t *testing.T) {
+	g := newGitRepo(t)
+	s, _ := openService(t, t.TempDir(), g, &fakeBuilder{}, nil)
+	head := g.commit("one recipe", map[string]string{"env/Dockerfile": "FROM debian:12\nRUN apt-get install -y curl && pip install numpy==1.26.4\n"})
+	if _, err := s.Rebuild(context.Background(), "lab", ""); err != nil { // fetches
+		t.Fatal(err)
+	}
+	rs, err := s.Recipe("lab", head, "env/Dockerfile")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rs.Base != "debian:12" || len(rs.Packages) != 2 || rs.Packages[1] != (api.DeclaredPackage{Manager: "pip", Name: "numpy", Version: "1.26.4"}) || !strings.HasPrefix(rs.Text, "FROM debian:12") {
+		t.Errorf("recipe %+v", rs)
+	}
+	if rs.CommitURL != "" {
+		t.Errorf("a local source has a commit URL %q", rs.CommitURL)
+	}
+	for _, c := range [][3]string{{"nope", head, "env/Dockerfile"}, {"lab", strings.Repeat("1", 40), "env/Dockerfile"}, {"lab", head, "other/Dockerfile"}} {
+		var e *api.Error
+		if _, err := s.Recipe(c[0], c[1], c[2]); !errors.As(err, &e) || e.Code != api.CodeNotFound {
+			t.Errorf("%v: %v, want NOT_FOUND", c, err)
+		}
+	}
+	if got := commitURL("https://github.com/lab/envs.git", "abc"); got != "https://github.com/lab/envs/commit/abc" {
+		t.Errorf("commit URL %q", got)
+	}
+}

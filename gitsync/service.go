@@ -416,3 +416,54 @@ func (s *Service) builderNamed(name string) recipes.Builder {
 }
 
 var errNoBuilder = errors.New("no builder on this machine builds this kind of recipe")
+
+// maxRecipeText bounds the recipe text an image page shows.
+const maxRecipeText = 1 << 20
+
+// Recipe returns the recipe at path of source at commit, with what it
+// declares.
+func (s *Service) Recipe(source, commit, path string) (api.RecipeSource, error) {
+	r := s.repos[source]
+	if r == nil {
+		return api.RecipeSource{}, &api.Error{Code: api.CodeNotFound, Message: fmt.Sprintf("no source %q", source)}
+	}
+	if _, err := r.commit(commit); err != nil {
+		return api.RecipeSource{}, &api.Error{Code: api.CodeNotFound, Message: fmt.Sprintf("source %s has no commit %q", source, commit)}
+	}
+	dir, err := r.checkout(commit)
+	if err != nil {
+		return api.RecipeSource{}, err
+	}
+	found, err := recipes.Find(os.DirFS(dir), source)
+	if err != nil {
+		return api.RecipeSource{}, &api.Error{Code: api.CodeInvalidRequest, Message: err.Error()}
+	}
+	for _, rc := range found {
+		if rc.Path != path {
+			continue
+		}
+		text, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(rc.Path)))
+		if err != nil {
+			return api.RecipeSource{}, err
+		}
+		out := api.RecipeSource{Source: source, Commit: commit, Path: path, CommitURL: commitURL(r.src.URL, commit),
+			Text: string(text[:min(len(text), maxRecipeText)]), Packages: []api.DeclaredPackage{}}
+		if decl, err := recipes.Declare(dir, rc); err == nil { // a malformed recipe is still shown
+			out.Base = decl.Base
+			for _, p := range decl.Packages {
+				out.Packages = append(out.Packages, api.DeclaredPackage{Manager: p.Manager, Name: p.Name, Version: p.Version})
+			}
+		}
+		return out, nil
+	}
+	return api.RecipeSource{}, &api.Error{Code: api.CodeNotFound, Message: fmt.Sprintf("source %s has no recipe %q at %s", source, path, commit)}
+}
+
+// commitURL is the web page of commit on an https forge (GitHub, GitLab
+// and Gitea all answer /commit/<sha>), or "" for other sources.
+func commitURL(sourceURL, commit string) string {
+	if !strings.HasPrefix(sourceURL, "https://") {
+		return ""
+	}
+	return strings.TrimSuffix(strings.TrimSuffix(sourceURL, "/"), ".git") + "/commit/" + commit
+}

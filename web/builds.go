@@ -16,6 +16,7 @@ type Builds interface {
 	Rebuild(ctx context.Context, source, recipe string) ([]api.Build, error)
 	Cancel(id string) (api.Build, error)
 	Webhook(ctx context.Context, provider, source string, h http.Header, body []byte) (api.WebhookResult, error)
+	Recipe(source, commit, path string) (api.RecipeSource, error)
 }
 
 // maxWebhookBody bounds a webhook delivery; GitHub's are at most 25 MB.
@@ -54,6 +55,14 @@ func buildRoutes(b Builds) []route {
 			}
 			w.WriteHeader(http.StatusAccepted)
 			return respond(w, api.Builds{Builds: list})
+		}},
+		{"GET", "/api/v1/sources/{name}/recipe", func(w http.ResponseWriter, r *http.Request) error {
+			q := r.URL.Query()
+			rs, err := b.Recipe(r.PathValue("name"), q.Get("commit"), q.Get("path"))
+			if err != nil {
+				return err
+			}
+			return respond(w, rs)
 		}},
 		{"POST", "/api/v1/webhooks/{provider}", func(w http.ResponseWriter, r *http.Request) error {
 			body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxWebhookBody))

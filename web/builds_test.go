@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/oyster-registry/oyster/api"
+	"github.com/oyster-registry/oyster/catalog"
 	"github.com/oyster-registry/oyster/catalog/catalogtest"
 )
 
@@ -45,6 +46,14 @@ func (f *fakeBuilds) Rebuild(ctx context.Context, source, recipe string) ([]api.
 	}
 	return f.builds[:1], nil
 }
+func (f *fakeBuilds) Recipe(source, commit, path string) (api.RecipeSource, error) {
+	if source != "lab" || path != "app/Dockerfile" {
+		return api.RecipeSource{}, &api.Error{Code: api.CodeNotFound, Message: "no recipe"}
+	}
+	return api.RecipeSource{Source: source, Commit: commit, Path: path, CommitURL: "https://git.example/lab/envs/commit/" + commit,
+		Text: "FROM lab/base\nRUN pip install numpy==1.26.4 <b>\n", Base: "lab/base", Packages: []api.DeclaredPackage{{Manager: "pip", Name: "numpy", Version: "1.26.4"}}}, nil
+}
+
 func (f *fakeBuilds) Cancel(id string) (api.Build, error) { return f.Build(id) }
 func (f *fakeBuilds) Webhook(ctx context.Context, provider, source string, h http.Header, body []byte) (api.WebhookResult, error) {
 	if h.Get("X-Hub-Signature-256") != "sha256=good" {
@@ -54,8 +63,9 @@ func (f *fakeBuilds) Webhook(ctx context.Context, provider, source string, h htt
 	return api.WebhookResult{Source: source, Queued: f.builds[:1]}, nil
 }
 
-func buildsSite(t *testing.T) (http.Handler, *fakeBuilds) {
+func buildsSite(t *testing.T, recs ...*catalog.Record) (http.Handler, *fakeBuilds) {
 	c := catalogtest.New(t)
+	c.Put(t, recs...)
 	f := &fakeBuilds{
 		builds: []api.Build{{ID: "00000002", Source: "lab", Recipe: "app/Dockerfile", Commit: strings.Repeat("a", 40), Status: api.BuildSucceeded,
 			Digest: "sha256:" + strings.Repeat("b", 64), Tags: []string{"aaaaaaaaaaaa", "main"}, Repository: "lab/app", Queued: time.Now()}},
@@ -130,5 +140,32 @@ func TestBuildsPages(t *testing.T) {
 	}
 	if rec := doBuilds(h, "GET", "/builds/nope", nil); rec.Code != 404 {
 		t.Errorf("unknown build page: %d", rec.Code)
+	}
+}
+
+func TestImagePageShowsTheRecipe(t *testing.T) {
+	commit := strings.Repeat("c", 40)
+	built := &catalog.Record{
+		Repository: "lab/app", Digest: baseDigest, Kind: catalog.KindImage, Tags: []string{"main"},
+		MediaType: "application/vnd.oci.image.manifest.v1+json", Updated: time.Now(), Platforms: []string{"linux/amd64"},
+		Labels: map[string]string{"org.oyster.source": "lab", "org.oyster.recipe": "app/Dockerfile", "org.opencontainers.image.revision": commit},
+	}
+	other := &catalog.Record{
+		Repository: "lab/pushed", Digest: sciDigest, Kind: catalog.KindImage, Tags: []string{"1"},
+		MediaType: "application/vnd.oci.image.manifest.v1+json", Updated: time.Now(), Platforms: []string{"linux/amd64"},
+	}
+	h, _ := buildsSite(t, built, other)
+	rec := doBuilds(h, "GET", "/image/lab/app:main", nil)
+	body := rec.Body.String()
+	for _, want := range []string{`id="recipe"`, `href="https://git.example/lab/envs/commit/` + commit + `"`, "pip: numpy 1.26.4", "&lt;b&gt;", ">declared<"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("the image page lacks %q:\n%s", want, body)
+		}
+	}
+	if rec := doBuilds(h, "GET", "/image/lab/pushed:1", nil); rec.Code != 200 || strings.Contains(rec.Body.String(), `id="recipe"`) {
+		t.Errorf("an image pushed by a client shows a recipe section: %d", rec.Code)
+	}
+	if rec := doBuilds(h, "GET", "/api/v1/sources/lab/recipe?commit="+commit+"&path=app/Dockerfile", nil); rec.Code != 200 || !strings.Contains(rec.Body.String(), `"packages":[{"manager":"pip","name":"numpy","version":"1.26.4"}]`) {
+		t.Errorf("recipe API: %d %s", rec.Code, rec.Body)
 	}
 }

@@ -41,10 +41,7 @@ func New(opts Options) http.Handler {
 	}
 	registerRoutes(mux, opts.Log, all)
 	mux.HandleFunc("/api/", serveJSON(opts.Log, noEndpoint(mux)))
-	registerUI(mux, a, opts.Stage)
-	if opts.Builds != nil {
-		registerBuildsUI(mux, &ui{api: a, pages: uiPages}, opts.Builds)
-	}
+	registerUI(mux, a, opts.Stage, opts.Builds)
 	return mux
 }
 

@@ -32,13 +32,16 @@ const contentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 
 type ui struct {
 	api   *API
 	stage *stage.Planner // nil: no staging pages or sections
-	pages map[string]*template.Template
+	// builds, if set, adds the builds pages and the recipe section of
+	// images built from Git.
+	builds Builds
+	pages  map[string]*template.Template
 }
 
 // registerUI adds the UI's routes to mux; "/" catches every path nothing
 // else claims and answers with the 404 page.
-func registerUI(mux *http.ServeMux, api *API, planner *stage.Planner) {
-	u := &ui{api: api, stage: planner, pages: uiPages}
+func registerUI(mux *http.ServeMux, api *API, planner *stage.Planner, builds Builds) {
+	u := &ui{api: api, stage: planner, builds: builds, pages: uiPages}
 	mux.Handle("GET /static/", secured(staticHandler()))
 	mux.Handle("GET /{$}", secured(http.HandlerFunc(u.home)))
 	mux.Handle("GET /search", secured(http.HandlerFunc(u.search)))
@@ -47,6 +50,9 @@ func registerUI(mux *http.ServeMux, api *API, planner *stage.Planner) {
 	mux.Handle("GET /image/{ref...}", secured(http.HandlerFunc(u.image)))
 	if planner != nil {
 		mux.Handle("GET /stagers", secured(http.HandlerFunc(u.stagers)))
+	}
+	if builds != nil {
+		registerBuildsUI(mux, u)
 	}
 	mux.Handle("/", secured(http.HandlerFunc(u.notFound)))
 }

@@ -5,6 +5,7 @@ import (
 	"strconv"
 
 	"github.com/oyster-registry/oyster/api"
+	"github.com/oyster-registry/oyster/catalog"
 )
 
 // buildsView is the builds page; buildView one build with its log.
@@ -23,7 +24,8 @@ type buildView struct {
 const maxPageLog = 1 << 20
 
 // registerBuildsUI adds the builds pages.
-func registerBuildsUI(mux *http.ServeMux, u *ui, b Builds) {
+func registerBuildsUI(mux *http.ServeMux, u *ui) {
+	b := u.builds
 	mux.Handle("GET /builds", secured(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		list, err := b.Builds()
 		if err != nil {
@@ -56,4 +58,21 @@ func registerBuildsUI(mux *http.ServeMux, u *ui, b Builds) {
 		}
 		u.render(w, http.StatusOK, "build", "layout", buildView{frame: frame{Title: "Build " + id, Page: "build"}, Build: build, Log: string(log)})
 	})))
+}
+
+// recipeOf is the recipe an image was built from, when gitsync built it
+// and still has its commit; nil otherwise (the labels stay on the page).
+func (u *ui) recipeOf(rec *catalog.Record) *api.RecipeSource {
+	source, path, commit := rec.Labels["org.oyster.source"], rec.Labels["org.oyster.recipe"], rec.Labels["org.opencontainers.image.revision"]
+	if u.builds == nil || source == "" || path == "" || commit == "" {
+		return nil
+	}
+	rs, err := u.builds.Recipe(source, commit, path)
+	if err != nil {
+		if !isNotFound(err) {
+			u.api.Log.Warn("image page: the recipe", "source", source, "recipe", path, "commit", commit, "error", err)
+		}
+		return nil
+	}
+	return &rs
 }

@@ -55,6 +55,8 @@ type imageView struct {
 	// Staged lists the compute nodes holding the image, from their
 	// stagers' inventories.
 	Staged []stage.Placement
+	// Recipe is the recipe an image built from Git was built from.
+	Recipe *api.RecipeSource
 }
 
 // refLink is a link to another image, labelled by tag when it has one.
@@ -94,6 +96,7 @@ func (u *ui) image(w http.ResponseWriter, r *http.Request) {
 		}
 		v.Staged = u.stage.Where(digests...)
 	}
+	v.Recipe = u.recipeOf(rec)
 	if v.Bases, err = u.refLinks(rec.BaseImages); err == nil {
 		v.Derived, err = u.refLinks(rec.DerivedImages)
 	}
