@@ -478,3 +478,48 @@ func (p *registryProc) gsWaitSearch(t *testing.T, q, repo string) {
 		return slices.ContainsFunc(res.Results, func(h api.SearchHit) bool { return h.Repository == repo })
 	})
 }
+
+// TestGitSyncBuildSurvivesKill: a registry killed with SIGKILL during a
+// build finds the build "running" when it starts again, runs it again, and
+// the queue carries on; no record stays "running".
+func TestGitSyncBuildSurvivesKill(t *testing.T) {
+	requireTool(t, "buildah")
+	requireTool(t, "git")
+	root := t.TempDir()
+	bare := gsBareRepo(t, filepath.Join(root, "slow.git"))
+	env := []string{"OYSTER_SOURCES=[{name: slow, url: " + bare + ", poll_interval: 1s}]", "OYSTER_GITSYNC_ALLOW_LOCAL=true", "OYSTER_GITSYNC_BUILDER=buildah"}
+	data := filepath.Join(root, "data")
+	reg := startRegistry(t, data, env...)
+	work := gsCloneRepo(t, bare, filepath.Join(root, "work"))
+	gsCopyFile(t, "/bin/busybox", filepath.Join(work, "busybox"))
+	gsWriteFiles(t, work, map[string]string{"Dockerfile": "FROM scratch\nCOPY busybox /bin/busybox\nRUN [\"/bin/busybox\", \"sleep\", \"5\"]\n"})
+	commit := gsCommitAndPush(t, work, "a slow recipe")
+	var running api.Build
+	gsWaitFor(t, "the build to run", func() bool {
+		for _, b := range gsListBuilds(t, reg) {
+			if b.Status == api.BuildRunning && strings.Contains(gsBuildLog(t, reg, b.ID), "STEP 3/") {
+				running = b
+				return true
+			}
+		}
+		return false
+	})
+	reg.Kill()
+
+	reg = startRegistry(t, data, env...)
+	built := gsWaitSource(t, reg, "slow")
+	if built.ID != running.ID || built.Status != api.BuildSucceeded || built.Attempt != 2 || built.Commit != commit {
+		t.Fatalf("after the kill: %+v, want build %s run again and succeeded; log:\n%s", built, running.ID, gsBuildLog(t, reg, built.ID))
+	}
+	if log := gsBuildLog(t, reg, built.ID); !strings.Contains(log, "the registry stopped during this build; it runs again") {
+		t.Errorf("the log does not say the build ran again:\n%s", log)
+	}
+	for _, b := range gsListBuilds(t, reg) {
+		if b.Status == api.BuildRunning || b.Status == api.BuildQueued {
+			t.Errorf("build %s is %s after the restart", b.ID, b.Status)
+		}
+	}
+	if m := gsFetchManifest(t, reg.Host, "slow", commit[:12]); m.digest != built.Digest {
+		t.Errorf("slow:%s is %s, the build says %s", commit[:12], m.digest, built.Digest)
+	}
+}

@@ -3,6 +3,7 @@ package recipes
 import (
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -50,7 +51,7 @@ func (d *Docker) Build(ctx context.Context, req Request) (Result, error) {
 
 // capture passes writes on and keeps a copy.
 type capture struct {
-	w   interface{ Write([]byte) (int, error) }
+	w   io.Writer
 	buf []byte
 }
 
