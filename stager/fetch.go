@@ -13,9 +13,9 @@ import (
 	"github.com/oyster-registry/oyster/stager/remote"
 )
 
-// fetch downloads the blobs format f needs that the store lacks, at most
+// fetch downloads the image's blobs that the store lacks, at most
 // cfg.Concurrency at once, and returns the first error.
-func (s *Stager) fetch(ctx context.Context, im *image, f format.Format) error {
+func (s *Stager) fetch(ctx context.Context, im *image) error {
 	var missing []v1.Descriptor
 	var total int64
 	for _, d := range im.blobs() {

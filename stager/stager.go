@@ -193,7 +193,7 @@ func (s *Stager) stage(ctx context.Context, im *image, f format.Format) error {
 	}
 	tmpPrefix := im.Digest.Encoded() + "-" + string(f) + "-"
 	s.removeLeftovers(tmpPrefix) // a crashed run's; we hold its lock now
-	if err := s.fetch(ctx, im, f); err != nil {
+	if err := s.fetch(ctx, im); err != nil {
 		return err
 	}
 	tmp, err := os.MkdirTemp(filepath.Join(s.dir, "tmp"), tmpPrefix)

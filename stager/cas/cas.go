@@ -213,6 +213,9 @@ func (s *Store) publish(f *os.File, final string) error {
 	if err := f.Chmod(0o444); err != nil { // hard-linked into layouts: keep it unwritable
 		return err
 	}
+	if err := os.MkdirAll(filepath.Dir(final), 0o755); err != nil { // sha512/ on first use
+		return err
+	}
 	if err := os.Rename(f.Name(), final); err != nil {
 		return err
 	}
