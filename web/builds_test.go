@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -167,5 +168,34 @@ func TestImagePageShowsTheRecipe(t *testing.T) {
 	}
 	if rec := doBuilds(h, "GET", "/api/v1/sources/lab/recipe?commit="+commit+"&path=app/Dockerfile", nil); rec.Code != 200 || !strings.Contains(rec.Body.String(), `"packages":[{"manager":"pip","name":"numpy","version":"1.26.4"}]`) {
 		t.Errorf("recipe API: %d %s", rec.Code, rec.Body)
+	}
+}
+
+// TestOpenAPIDocumentsBuildRoutes: every build route is in openapi.json
+// with the status a request gets from a site with a build queue.
+func TestOpenAPIDocumentsBuildRoutes(t *testing.T) {
+	h, _ := buildsSite(t)
+	rec := doBuilds(h, "GET", "/api/v1/openapi.json", nil)
+	var doc struct {
+		Paths map[string]map[string]struct{ Responses map[string]any }
+	}
+	if err := json.Unmarshal(rec.Body.Bytes(), &doc); err != nil {
+		t.Fatal(err)
+	}
+	sample := strings.NewReplacer("{id}", "00000002", "{name}", "lab", "{provider}", "github").Replace
+	for _, rt := range buildRoutes(nil) {
+		op, ok := doc.Paths[rt.path][strings.ToLower(rt.method)]
+		if !ok {
+			t.Errorf("openapi.json does not document %s %s", rt.method, rt.path)
+			continue
+		}
+		path := sample(rt.path)
+		if strings.HasSuffix(path, "/recipe") {
+			path += "?commit=c&path=app/Dockerfile"
+		}
+		got := doBuilds(h, rt.method, path, http.Header{"X-Hub-Signature-256": {"sha256=good"}})
+		if _, ok := op.Responses[fmt.Sprint(got.Code)]; !ok || got.Code >= 300 {
+			t.Errorf("%s %s: %d, which openapi.json does not document as its success: %s", rt.method, path, got.Code, got.Body)
+		}
 	}
 }
