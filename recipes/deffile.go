@@ -37,7 +37,7 @@ var definitionSections = set("setup", "pre", "post", "environment", "labels", "r
 var buildableSections = set("post", "environment", "labels", "runscript", "startscript", "files", "help", "test", "arguments")
 
 // buildableBootstraps are the Bootstrap agents the builder supports.
-var buildableBootstraps = set("docker", "localimage", "scratch")
+var buildableBootstraps = set("docker", "scratch")
 
 // ParseDefinition parses a definition file. A malformed one is a
 // *ParseError with the line.
@@ -111,9 +111,12 @@ func ReadDefinition(path, name string) (*DefinitionFile, error) {
 func (d *DefinitionFile) Unsupported(name string) error {
 	if b := strings.ToLower(d.Header["bootstrap"]); !buildableBootstraps[b] {
 		return &ParseError{Path: name, Line: d.HeaderLine["bootstrap"],
-			Msg: fmt.Sprintf("Bootstrap: %s is not supported (only docker, localimage and scratch)", d.Header["bootstrap"])}
+			Msg: fmt.Sprintf("Bootstrap: %s is not supported (only docker and scratch; push a local image to Oyster and use docker)", d.Header["bootstrap"])}
 	}
 	for _, s := range d.Sections {
+		if s.Name == "files" && s.Args != "" {
+			return &ParseError{Path: name, Line: s.Line, Msg: fmt.Sprintf("%%files %s (from another stage) is not supported", s.Args)}
+		}
 		if !buildableSections[s.Name] {
 			why := "is not supported"
 			if s.Name == "setup" || s.Name == "pre" {

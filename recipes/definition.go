@@ -43,14 +43,20 @@ func (b *SIF) Build(ctx context.Context, req Request) (Result, error) {
 	if err := def.Unsupported(req.Recipe.Path); err != nil {
 		return Result{}, err
 	}
+	copies, err := filesToCopy(req.Root, req.Recipe, def)
+	if err != nil {
+		return Result{}, err
+	}
 	declared := def.Declared()
 	ctr, err := b.from(ctx, req, def)
 	if err != nil {
 		return Result{}, err
 	}
 	defer b.buildah(context.WithoutCancel(ctx), req, "rm", ctr) //nolint:errcheck // tidying
-	if err := b.files(ctx, req, def, ctr); err != nil {
-		return Result{}, err
+	for _, c := range copies {
+		if err := b.buildah(ctx, req, "copy", ctr, filepath.Join(req.Root, filepath.FromSlash(c.src)), c.dst); err != nil {
+			return Result{}, fmt.Errorf("%s: %%files %s: %w", req.Recipe.Path, c.src, err)
+		}
 	}
 	if post := def.Section("post"); strings.TrimSpace(post) != "" {
 		if err := b.buildah(ctx, req, "run", "--isolation", "chroot", ctr, "--", "/bin/sh", "-e", "-c", post); err != nil {
@@ -99,8 +105,6 @@ func (b *SIF) from(ctx context.Context, req Request, def *DefinitionFile) (strin
 	switch strings.ToLower(def.Header["bootstrap"]) {
 	case "docker":
 		base = "docker://" + strings.TrimPrefix(def.Header["from"], "docker://")
-	case "localimage":
-		return "", &ParseError{Path: req.Recipe.Path, Line: def.HeaderLine["bootstrap"], Msg: "Bootstrap: localimage is not supported yet: push the image to Oyster and use Bootstrap: docker"}
 	}
 	err := b.buildah(ctx, req, "from", "--tls-verify="+fmt.Sprint(!req.Insecure), "--name", name, base)
 	if err != nil {
@@ -109,15 +113,20 @@ func (b *SIF) from(ctx context.Context, req Request, def *DefinitionFile) (strin
 	return name, nil
 }
 
-// files copies %files: "source [destination]" per line, the source inside
-// the build context, the destination the source's path when not given.
-func (b *SIF) files(ctx context.Context, req Request, def *DefinitionFile, ctr string) error {
+// fileCopy is one %files line: a source inside the repository and where
+// it goes in the image.
+type fileCopy struct {
+	src, dst string
+}
+
+// filesToCopy reads the %files lines of def: "source [destination]", the
+// source relative to the build context and inside the repository (after
+// symbolic links too), the destination the source's path when not given.
+func filesToCopy(root string, r Recipe, def *DefinitionFile) ([]fileCopy, error) {
+	var out []fileCopy
 	for _, s := range def.Sections {
 		if s.Name != "files" {
 			continue
-		}
-		if s.Args != "" {
-			return &ParseError{Path: req.Recipe.Path, Line: s.Line, Msg: fmt.Sprintf("%%files %s (from another stage) is not supported", s.Args)}
 		}
 		for i, line := range strings.Split(s.Body, "\n") {
 			fields := strings.Fields(line)
@@ -125,23 +134,21 @@ func (b *SIF) files(ctx context.Context, req Request, def *DefinitionFile, ctr s
 				continue
 			}
 			lineNo := s.Line + 1 + i
-			src, err := InsidePath(path.Join(req.Recipe.Context, fields[0]))
+			src, err := InsidePath(path.Join(r.Context, fields[0]))
 			if err != nil || path.IsAbs(fields[0]) {
-				return &ParseError{Path: req.Recipe.Path, Line: lineNo, Msg: fmt.Sprintf("%%files source %s reaches outside the repository", fields[0])}
+				return nil, &ParseError{Path: r.Path, Line: lineNo, Msg: fmt.Sprintf("%%files source %s reaches outside the repository", fields[0])}
 			}
-			if err := insideAfterLinks(req.Root, src); err != nil {
-				return &ParseError{Path: req.Recipe.Path, Line: lineNo, Msg: err.Error()}
+			if err := insideAfterLinks(root, src); err != nil {
+				return nil, &ParseError{Path: r.Path, Line: lineNo, Msg: err.Error()}
 			}
 			dst := "/" + strings.TrimPrefix(fields[0], "/")
 			if len(fields) > 1 {
 				dst = fields[1]
 			}
-			if err := b.buildah(ctx, req, "copy", ctr, filepath.Join(req.Root, filepath.FromSlash(src)), dst); err != nil {
-				return fmt.Errorf("%s:%d: %%files: %w", req.Recipe.Path, lineNo, err)
-			}
+			out = append(out, fileCopy{src: src, dst: dst})
 		}
 	}
-	return nil
+	return out, nil
 }
 
 // insideAfterLinks refuses a path of the repository that a symbolic link

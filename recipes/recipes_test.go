@@ -311,3 +311,52 @@ func mustWrite(t *testing.T, p, s string) {
 		t.Fatal(err)
 	}
 }
+
+func TestUnsupportedLocalimageAndStageFiles(t *testing.T) {
+	for src, want := range map[string]string{
+		"Bootstrap: localimage\nFrom: ./base.sif\n":                      "x.def:1: Bootstrap: localimage is not supported",
+		"Bootstrap: docker\nFrom: x\n%files from build\n  /a /a\n":       "x.def:3: %files from build (from another stage) is not supported",
+		"Bootstrap: docker\nFrom: x\nStage: two\n%post\n  true\n%help\n": "",
+	} {
+		d, err := ParseDefinition("x.def", []byte(src))
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = d.Unsupported("x.def")
+		if (want == "") != (err == nil) || err != nil && !strings.HasPrefix(err.Error(), want) {
+			t.Errorf("%q: %v, want %q", src, err, want)
+		}
+	}
+}
+
+func TestFilesMustStayInsideTheRepository(t *testing.T) {
+	root := t.TempDir()
+	outside := t.TempDir()
+	mustWrite(t, filepath.Join(root, "hpc/data/a.txt"), "a")
+	mustWrite(t, filepath.Join(outside, "secret"), "s")
+	if err := os.Symlink(filepath.Join(outside, "secret"), filepath.Join(root, "hpc/leak")); err != nil {
+		t.Fatal(err)
+	}
+	r := Recipe{Path: "hpc/Singularity", Context: "hpc"}
+	parse := func(files string) *DefinitionFile {
+		d, err := ParseDefinition(r.Path, []byte("Bootstrap: scratch\n%files\n"+files))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return d
+	}
+	got, err := filesToCopy(root, r, parse("    data/a.txt\n    data/a.txt /opt/b.txt\n"))
+	if err != nil || len(got) != 2 || got[0] != (fileCopy{"hpc/data/a.txt", "/data/a.txt"}) || got[1] != (fileCopy{"hpc/data/a.txt", "/opt/b.txt"}) {
+		t.Errorf("inside: %v %v", got, err)
+	}
+	for files, want := range map[string]string{
+		"  ../../etc/passwd /x\n": "hpc/Singularity:3: %files source ../../etc/passwd reaches outside the repository",
+		"  /etc/passwd /x\n":      "hpc/Singularity:3: %files source /etc/passwd reaches outside the repository",
+		"  leak /x\n":             "hpc/Singularity:3: %files source hpc/leak leads outside the repository through a symbolic link",
+		"  missing /x\n":          "hpc/Singularity:3: %files source hpc/missing:",
+	} {
+		if _, err := filesToCopy(root, r, parse(files)); err == nil || !strings.HasPrefix(err.Error(), want) {
+			t.Errorf("%q: %v, want %q", files, err, want)
+		}
+	}
+}
