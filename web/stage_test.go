@@ -1,6 +1,8 @@
 package web
 
 import (
+	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -132,6 +134,34 @@ func TestStagedUI(t *testing.T) {
 	for _, want := range []string{`id="node-node-7"`, "cluster gpu", ">lab/sci:1</a>", "pinned"} {
 		if w.Code != 200 || !strings.Contains(w.Body.String(), want) {
 			t.Errorf("/stagers (%d) lacks %q", w.Code, want)
+		}
+	}
+}
+
+// TestOpenAPIDocumentsStageRoutes: every staging route is in openapi.json
+// with the status a good request gets.
+func TestOpenAPIDocumentsStageRoutes(t *testing.T) {
+	h, rec := stageSite(t)
+	var doc struct {
+		Paths map[string]map[string]struct{ Responses map[string]any }
+	}
+	if err := json.Unmarshal(do(h, "GET", "/api/v1/openapi.json", "").Body.Bytes(), &doc); err != nil {
+		t.Fatal(err)
+	}
+	pin := `{"ref":"lab/sci@` + rec.Digest.String() + `"}`
+	bodies := map[string]string{
+		"PUT /api/v1/stage/pins": pin, "DELETE /api/v1/stage/pins": pin,
+		"POST /api/v1/hub/selections": `{"ref":"lab/nb:1"}`, "PUT /api/v1/stagers/{node}": `{"node":"n1"}`,
+	}
+	for _, rt := range (&Stage{}).routes() {
+		op, ok := doc.Paths[rt.path][strings.ToLower(rt.method)]
+		if !ok {
+			t.Errorf("openapi.json does not document %s %s", rt.method, rt.path)
+			continue
+		}
+		got := do(h, rt.method, strings.ReplaceAll(rt.path, "{node}", "n1"), bodies[rt.method+" "+rt.path])
+		if _, ok := op.Responses[fmt.Sprint(got.Code)]; !ok || got.Code != 200 {
+			t.Errorf("%s %s: %d, documented %v: %s", rt.method, rt.path, got.Code, op.Responses, got.Body)
 		}
 	}
 }
