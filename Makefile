@@ -4,8 +4,8 @@ export PATH := $(CURDIR)/.cache/tools/bin:$(PATH)
 
 # Packages whose code runs goroutines or shares caches (indexer, search,
 # state caches, referrers, the server and its handlers, the Library API's
-# upload sessions), as patterns so that packages moving inside these trees
-# stay covered.
+# upload sessions, the stager's fetches, gitsync's queue), as patterns so
+# that packages moving inside these trees stay covered.
 RACE_PKGS ?= ./catalog/... ./referrers/... ./server/... ./web/... ./stager/... ./library/... ./gitsync/...
 # How long each fuzz target runs in `make fuzz` (and so in `make test`).
 FUZZTIME ?= 5s
