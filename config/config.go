@@ -46,6 +46,64 @@ type Config struct {
 	Sources []Source `yaml:"sources"`
 	GitSync GitSync  `yaml:"gitsync"`
 	Stage   Stage    `yaml:"stage"`
+	Auth    Auth     `yaml:"auth"`
+}
+
+// Auth configures identity: off unless htpasswd.path is set.
+type Auth struct {
+	Htpasswd Htpasswd `yaml:"htpasswd"`
+	// Admins are the htpasswd users who are site admins.
+	Admins []string `yaml:"admins"`
+	// Service names this registry in tokens and challenges.
+	Service string `yaml:"service"`
+	// TokenTTL is how long a registry token issued at /auth/token lives.
+	TokenTTL time.Duration `yaml:"token_ttl"`
+	// KeyRotation is how long one signing key (kept in <data>/auth/keys)
+	// signs before a new one does; old keys verify until their tokens expire.
+	KeyRotation time.Duration `yaml:"key_rotation"`
+	// PrivateNamespaces only their owners and admins may pull from; "*"
+	// makes every namespace private. The rest anyone may pull.
+	PrivateNamespaces []string `yaml:"private_namespaces"`
+	// MaxFailedLogins from one address within FailedLoginWindow block it
+	// until the window ends.
+	MaxFailedLogins   int           `yaml:"max_failed_logins"`
+	FailedLoginWindow time.Duration `yaml:"failed_login_window"`
+	OIDC              OIDC          `yaml:"oidc"`
+}
+
+// Htpasswd names the file of users (bcrypt entries, htpasswd -B).
+type Htpasswd struct {
+	Path string `yaml:"path"`
+}
+
+// OIDC is reserved for OpenID Connect logins; not supported yet, so
+// setting its issuer is refused rather than ignored.
+type OIDC struct {
+	Issuer   string `yaml:"issuer"`
+	Audience string `yaml:"audience"`
+	Claims   Claims `yaml:"claims"`
+}
+
+// Claims name the OIDC claims holding the username and the groups.
+type Claims struct {
+	Username string `yaml:"username"`
+	Groups   string `yaml:"groups"`
+}
+
+// Enabled reports whether registry access is checked at all.
+func (a Auth) Enabled() bool { return a.Htpasswd.Path != "" }
+
+func (a Auth) validate() error {
+	if a.OIDC.Issuer != "" {
+		return errors.New("config: auth.oidc is not supported yet; use auth.htpasswd.path and robot tokens")
+	}
+	if a.Service == "" || a.TokenTTL <= 0 || a.KeyRotation <= 0 || a.MaxFailedLogins < 1 || a.FailedLoginWindow <= 0 {
+		return errors.New("config: auth.service, token_ttl, key_rotation, max_failed_logins and failed_login_window must be set and positive")
+	}
+	if a.KeyRotation < a.TokenTTL {
+		return errors.New("config: auth.key_rotation must not be shorter than auth.token_ttl")
+	}
+	return nil
 }
 
 // Source is one Git repository of recipes.
@@ -213,6 +271,11 @@ func Default() Config {
 		Sources:         []Source{},
 		GitSync:         GitSync{Concurrency: 1, BuildTimeout: time.Hour, Retries: 2},
 		Stage:           Stage{HubWindow: 7 * 24 * time.Hour},
+		Auth: Auth{
+			Admins: []string{"admin"}, Service: "oyster", TokenTTL: 5 * time.Minute, KeyRotation: 30 * 24 * time.Hour,
+			PrivateNamespaces: []string{}, MaxFailedLogins: 10, FailedLoginWindow: time.Minute,
+			OIDC: OIDC{Claims: Claims{Username: "preferred_username", Groups: "groups"}},
+		},
 	}
 }
 
@@ -264,6 +327,9 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("config: hub.registry_host %q must be host[:port], without scheme or path", h)
 	}
 	if err := c.validateSources(); err != nil {
+		return err
+	}
+	if err := c.Auth.validate(); err != nil {
 		return err
 	}
 	switch strings.ToLower(c.Log.Level) {

@@ -11,6 +11,7 @@ import (
 	"github.com/distribution/distribution/v3/registry/storage/driver"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/oyster-registry/oyster/auth"
 	"github.com/oyster-registry/oyster/web"
 )
 
@@ -19,6 +20,9 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("GET /healthz", s.healthz)
 	mux.Handle("GET /metrics", promhttp.Handler())
 	mux.Handle("/v2/", s.countPulls(http.HandlerFunc(s.serveV2)))
+	if s.auth != nil {
+		mux.HandleFunc(auth.RealmPath, s.auth.ServeToken)
+	}
 	if s.catalog != nil {
 		opts := web.Options{
 			Store: s.catalog.store, Search: s.catalog.search, Log: s.log,
@@ -38,6 +42,10 @@ func (s *Server) routes() http.Handler {
 }
 
 func (s *Server) serveV2(w http.ResponseWriter, r *http.Request) {
+	r, ok := s.authorizeV2(w, r)
+	if !ok {
+		return
+	}
 	p := pathOf(r)
 	if p.Kind == v2Referrers { // an API distribution lacks
 		s.serveReferrers(w, r, p)

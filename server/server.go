@@ -24,6 +24,7 @@ import (
 	_ "github.com/distribution/distribution/v3/registry/storage/driver/filesystem" // registers the filesystem driver
 	_ "github.com/distribution/distribution/v3/registry/storage/driver/s3-aws"     // registers the s3 driver
 
+	"github.com/oyster-registry/oyster/auth"
 	"github.com/oyster-registry/oyster/config"
 	"github.com/oyster-registry/oyster/events"
 	"github.com/oyster-registry/oyster/gitsync"
@@ -44,6 +45,7 @@ type Server struct {
 	builds    *gitsync.Service // nil without sources
 	bound     string           // the address ListenAndServe listens on
 	library   *library.Library
+	auth      *auth.Service // nil when auth is off
 	handler   http.Handler
 }
 
@@ -103,7 +105,14 @@ func New(ctx context.Context, cfg config.Config, opts Options) (*Server, error) 
 		s.closeStores()
 		return nil, err
 	}
+	if s.auth, err = s.openAuth(); err != nil {
+		s.closeStores()
+		return nil, err
+	}
 	dc := distributionConfig(cfg, secret, driverName, params, &hooks{referrers: refs, listener: listener, strictReferences: cfg.Storage.StrictReferences})
+	if s.auth != nil {
+		dc.Auth = authConfig(s.auth)
+	}
 	s.app, err = newApp(ctx, dc)
 	if err != nil {
 		s.closeStores()

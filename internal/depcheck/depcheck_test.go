@@ -39,6 +39,7 @@ var rules = []rule{
 	{"library", []string{"server", "web", "events", "referrers", "catalog/state", "catalog/indexer", "catalog/extract"}, "the Library API reads and writes through the registry's /v2/ handler and asks the catalog's search only"},
 	{"recipes", []string{"gitsync", "catalog", "web", "server"}, "recipes find, parse and build; they know no webhooks or catalog"},
 	{"gitsync", []string{"web", "server"}, "gitsync tracks repositories and queues builds; the server composes it"},
+	{"auth", []string{anyOfOurs}, "identity is a leaf plugged into distribution; it knows no catalog, web or server"},
 	{"", []string{"cmd"}, "mains are leaves"},
 }
 

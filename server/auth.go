@@ -1,0 +1,101 @@
+package server
+
+import (
+	"fmt"
+	"net/http"
+
+	dconfig "github.com/distribution/distribution/v3/configuration"
+	"github.com/distribution/distribution/v3/registry/api/errcode"
+	dauth "github.com/distribution/distribution/v3/registry/auth"
+
+	"github.com/oyster-registry/oyster/auth"
+)
+
+// accessControllerName is how Oyster's token checks are registered with
+// distribution; the service travels in the options, as the middleware's
+// hooks do.
+const (
+	accessControllerName = "oyster"
+	authServiceOption    = "service"
+)
+
+func init() {
+	if err := dauth.Register(accessControllerName, newAccessController); err != nil {
+		panic(err)
+	}
+}
+
+func newAccessController(options map[string]any) (dauth.AccessController, error) {
+	svc, ok := options[authServiceOption].(*auth.Service)
+	if !ok {
+		return nil, fmt.Errorf("%s access controller: missing %q option", accessControllerName, authServiceOption)
+	}
+	return auth.AccessController{Service: svc}, nil
+}
+
+// openAuth starts the token service when auth is on (auth.htpasswd.path
+// set); off, it returns nil and nothing is checked.
+func (s *Server) openAuth() (*auth.Service, error) {
+	a := s.cfg.Auth
+	if !a.Enabled() {
+		return nil, nil
+	}
+	return auth.New(auth.Options{
+		DataDir: s.cfg.Data, HtpasswdPath: a.Htpasswd.Path, Admins: a.Admins, Service: a.Service,
+		ExternalURL: s.cfg.ExternalURL, TokenTTL: a.TokenTTL, KeyRotation: a.KeyRotation,
+		Policy:          auth.Policy{Private: a.PrivateNamespaces},
+		MaxFailedLogins: a.MaxFailedLogins, FailedLoginWindow: a.FailedLoginWindow, Log: s.log,
+	})
+}
+
+// authConfig plugs the service into distribution's App.
+func authConfig(svc *auth.Service) dconfig.Auth {
+	return dconfig.Auth{accessControllerName: dconfig.Parameters{authServiceOption: svc}}
+}
+
+// authorizeV2 checks a /v2/ request before any handler sees it, so the
+// routes distribution never serves (referrers, sha512, tag parameters,
+// the Library's in-process calls) are guarded like the rest; it records
+// the grant for distribution's access controller. It reports whether the
+// request may go on; if not, it has answered.
+func (s *Server) authorizeV2(w http.ResponseWriter, r *http.Request) (*http.Request, bool) {
+	if s.auth == nil {
+		return r, true
+	}
+	grant, err := s.auth.Authorize(r, v2Access(r, pathOf(r)))
+	if err != nil {
+		if c, ok := err.(*auth.Challenge); ok {
+			c.SetHeaders(r, w)
+		}
+		writeOCIError(w, errcode.ErrorCodeUnauthorized.WithDetail(nil))
+		return r, false
+	}
+	return r.WithContext(auth.WithGrant(r.Context(), grant)), true
+}
+
+// v2Access is what a request needs, named as distribution names it.
+func v2Access(r *http.Request, p v2Path) []auth.Access {
+	switch {
+	case p.Kind == v2Catalog:
+		return []auth.Access{{Type: "registry", Name: "catalog", Action: "*"}}
+	case !p.Kind.hasRepo():
+		return nil
+	}
+	access := methodAccess(r.Method, p.Repo)
+	if from := r.URL.Query().Get("from"); p.Kind == v2Upload && from != "" {
+		access = append(access, methodAccess(http.MethodGet, from)...)
+	}
+	return access
+}
+
+func methodAccess(method, repo string) []auth.Access {
+	on := func(action string) auth.Access { return auth.Access{Type: "repository", Name: repo, Action: action} }
+	switch method {
+	case http.MethodGet, http.MethodHead:
+		return []auth.Access{on(auth.ActionPull)}
+	case http.MethodDelete:
+		return []auth.Access{on(auth.ActionDelete)}
+	default:
+		return []auth.Access{on(auth.ActionPull), on(auth.ActionPush)}
+	}
+}
