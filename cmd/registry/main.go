@@ -27,6 +27,7 @@ Subcommands:
                partial or failed, which a reindex otherwise keeps
   env          list the environment variables that override configuration
   healthcheck  exit 0 when the registry at --url answers /healthz with 200
+  token        create, list and revoke robot tokens (registry token for help)
 
 Flags for serve:
 `
@@ -55,6 +56,8 @@ func run(ctx context.Context, args, environ []string, stdout, stderr io.Writer) 
 		return reindex(ctx, args, environ, stderr)
 	case "healthcheck":
 		return healthcheck(ctx, args, stderr)
+	case "token":
+		return token(args, environ, stdout, stderr)
 	default:
 		fmt.Fprint(stderr, usage)
 		return fmt.Errorf("unknown subcommand %q", cmd)
