@@ -53,24 +53,32 @@ func authConfig(svc *auth.Service) dconfig.Auth {
 	return dconfig.Auth{accessControllerName: dconfig.Parameters{authServiceOption: svc}}
 }
 
-// authorizeV2 checks a /v2/ request before any handler sees it, so the
-// routes distribution never serves (referrers, sha512, tag parameters,
-// the Library's in-process calls) are guarded like the rest; it records
-// the grant for distribution's access controller. It reports whether the
-// request may go on; if not, it has answered.
-func (s *Server) authorizeV2(w http.ResponseWriter, r *http.Request) (*http.Request, bool) {
+// authorizeV2 checks every /v2/ request before the guards read a body or
+// any handler sees it, so the routes distribution never serves
+// (referrers, sha512, tag parameters, the Library's in-process calls) are
+// guarded like the rest; the grant goes to distribution's access
+// controller in the request's context. Paths the guards refuse anyway
+// pass to them.
+func (s *Server) authorizeV2(next http.Handler) http.Handler {
 	if s.auth == nil {
-		return r, true
+		return next
 	}
-	grant, err := s.auth.Authorize(r, v2Access(r, pathOf(r)))
-	if err != nil {
-		if c, ok := err.(*auth.Challenge); ok {
-			c.SetHeaders(r, w)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		req := requestOf(r.Context())
+		if req.path.Kind == notV2 || req.pathErr != nil {
+			next.ServeHTTP(w, r)
+			return
 		}
-		writeOCIError(w, errcode.ErrorCodeUnauthorized.WithDetail(nil))
-		return r, false
-	}
-	return r.WithContext(auth.WithGrant(r.Context(), grant)), true
+		grant, err := s.auth.Authorize(r, v2Access(r, req.path))
+		if err != nil {
+			if c, ok := err.(*auth.Challenge); ok {
+				c.SetHeaders(r, w)
+			}
+			writeOCIError(w, errcode.ErrorCodeUnauthorized.WithDetail(nil))
+			return
+		}
+		next.ServeHTTP(w, r.WithContext(auth.WithGrant(r.Context(), grant)))
+	})
 }
 
 // v2Access is what a request needs, named as distribution names it.

@@ -17,7 +17,7 @@ import (
 // pull of its manifest.
 func (s *Server) openLibrary() (*library.Library, error) {
 	opts := library.Options{
-		Registry:       classifyV2(guardV2(http.HandlerFunc(s.serveV2))),
+		Registry:       classifyV2(s.authorizeV2(guardV2(http.HandlerFunc(s.serveV2)))),
 		Log:            s.log,
 		ExternalURL:    s.cfg.ExternalURL,
 		NamespacesFile: filepath.Join(s.cfg.Data, "library-namespaces.json"),

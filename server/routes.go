@@ -38,14 +38,10 @@ func (s *Server) routes() http.Handler {
 	} else {
 		mux.HandleFunc("/", s.home)
 	}
-	return classifyV2(instrument(s.libraryFront(guardV2(mux))))
+	return classifyV2(instrument(s.libraryFront(s.authorizeV2(guardV2(mux)))))
 }
 
 func (s *Server) serveV2(w http.ResponseWriter, r *http.Request) {
-	r, ok := s.authorizeV2(w, r)
-	if !ok {
-		return
-	}
 	p := pathOf(r)
 	if p.Kind == v2Referrers { // an API distribution lacks
 		s.serveReferrers(w, r, p)
