@@ -147,6 +147,9 @@ type GitSync struct {
 	// Builder is the default Dockerfile builder: buildah, docker, or
 	// empty for the first that works on this machine.
 	Builder string `yaml:"builder"`
+	// StorageDriver is buildah's: vfs works everywhere; overlay is much
+	// faster where the kernel mounts overlayfs on the data directory.
+	StorageDriver string `yaml:"storage_driver"`
 }
 
 // Stage configures the staging lists the stagers of compute nodes follow
@@ -269,7 +272,7 @@ func Default() Config {
 		Catalog:         Catalog{Enabled: true, MaxLayerBytes: oci.DefaultMaxLayerBytes, MaxFileBytes: oci.DefaultMaxFileBytes, Workers: 1},
 		Hub:             Hub{Query: "label:org.oyster.hub=true"},
 		Sources:         []Source{},
-		GitSync:         GitSync{Concurrency: 1, BuildTimeout: time.Hour, Retries: 2},
+		GitSync:         GitSync{Concurrency: 1, BuildTimeout: time.Hour, Retries: 2, StorageDriver: "vfs"},
 		Stage:           Stage{HubWindow: 7 * 24 * time.Hour},
 		Auth: Auth{
 			Admins: []string{"admin"}, Service: "oyster", TokenTTL: 5 * time.Minute, KeyRotation: 30 * 24 * time.Hour,
@@ -351,6 +354,9 @@ func (c *Config) validateSources() error {
 	}
 	if c.GitSync.BuildTimeout <= 0 {
 		return errors.New("config: gitsync.build_timeout must be positive")
+	}
+	if d := c.GitSync.StorageDriver; d != "vfs" && d != "overlay" {
+		return fmt.Errorf("config: gitsync.storage_driver %q is not one of vfs, overlay", d)
 	}
 	if c.GitSync.Retries < 0 {
 		return errors.New("config: gitsync.retries must not be negative")

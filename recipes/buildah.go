@@ -8,12 +8,15 @@ import (
 	"strings"
 )
 
-// Buildah builds Dockerfiles with buildah, rootless of any daemon:
-// vfs storage and chroot isolation work on any Linux host.
+// Buildah builds Dockerfiles with buildah, without any daemon: chroot
+// isolation, and vfs storage unless told otherwise, work on any Linux host.
 type Buildah struct {
 	// Root is buildah's storage directory; kept between builds, it is the
 	// local layer cache.
 	Root string
+	// StorageDriver is vfs (copies every layer; works everywhere) or
+	// overlay (needs a kernel that mounts overlayfs there); empty is vfs.
+	StorageDriver string
 }
 
 func (b *Buildah) Name() string         { return "buildah" }
@@ -21,7 +24,12 @@ func (b *Buildah) Supports(k Kind) bool { return k == Dockerfile }
 
 // global are the flags every buildah command gets.
 func (b *Buildah) global() []string {
-	return []string{"--storage-driver", "vfs", "--root", filepath.Join(b.Root, "storage"), "--runroot", filepath.Join(b.Root, "run")}
+	driver := b.StorageDriver
+	if driver == "" {
+		driver = "vfs"
+	}
+	// One store per driver: a store made by one cannot be opened by the other.
+	return []string{"--storage-driver", driver, "--root", filepath.Join(b.Root, driver, "storage"), "--runroot", filepath.Join(b.Root, driver, "run")}
 }
 
 func (b *Buildah) Build(ctx context.Context, req Request) (Result, error) {

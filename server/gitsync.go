@@ -26,7 +26,7 @@ func openGitSync(s *Server) (*gitsync.Service, error) {
 	}
 	g := s.cfg.GitSync
 	return gitsync.Open(gitsync.Options{
-		Dir: dir, Sources: sources, AllowLocal: g.AllowLocal, Builders: availableBuilders(dir, g.Builder),
+		Dir: dir, Sources: sources, AllowLocal: g.AllowLocal, Builders: availableBuilders(dir, g.Builder, g.StorageDriver),
 		Concurrency: g.Concurrency, Timeout: g.BuildTimeout, Retries: g.Retries,
 		Log: s.log.With("component", "gitsync"),
 	})
@@ -34,10 +34,10 @@ func openGitSync(s *Server) (*gitsync.Service, error) {
 
 // availableBuilders are the builders this machine can run, the preferred
 // one first.
-func availableBuilders(dir, preferred string) []recipes.Builder {
+func availableBuilders(dir, preferred, storageDriver string) []recipes.Builder {
 	var out []recipes.Builder
 	if _, err := exec.LookPath("buildah"); err == nil {
-		b := &recipes.Buildah{Root: filepath.Join(dir, "buildah")}
+		b := &recipes.Buildah{Root: filepath.Join(dir, "buildah"), StorageDriver: storageDriver}
 		out = append(out, b, &recipes.SIF{Buildah: b})
 	}
 	if dockerAnswers() {

@@ -62,6 +62,7 @@ func main() {
 	var st steps
 	flag.IntVar(&st.bytes, "step-bytes", 1_000_000, "random bytes each of the five steps writes")
 	flag.IntVar(&st.loops, "step-loops", 3_000_000, "shell loop iterations each step counts (its CPU work, about 1 s per million here)")
+	flag.StringVar(&st.driver, "storage-driver", "vfs", "buildah's storage driver (gitsync.storage_driver): vfs or overlay")
 	flag.BoolVar(&st.wipe, "wipe", true, "wipe buildah's local store before every rebuild, leaving only the layer cache in Oyster")
 	flag.Parse()
 	if err := run(*bin, *pushes, st); err != nil {
@@ -74,6 +75,7 @@ func main() {
 type steps struct {
 	bytes, loops int
 	wipe         bool
+	driver       string
 }
 
 func run(bin string, pushes int, st steps) error {
@@ -87,7 +89,7 @@ func run(bin string, pushes int, st steps) error {
 		return err
 	}
 	b := &bench{work: filepath.Join(dir, "work"), data: filepath.Join(dir, "data")}
-	stop, err := b.start(bin, bare)
+	stop, err := b.start(bin, bare, st.driver)
 	if err != nil {
 		return err
 	}
@@ -180,10 +182,10 @@ func pct(ds []time.Duration, p int) time.Duration {
 
 var listening = regexp.MustCompile(`msg="oyster registry listening" addr=(\S+)`)
 
-func (b *bench) start(bin, bare string) (func(), error) {
+func (b *bench) start(bin, bare, driver string) (func(), error) {
 	cmd := exec.Command(bin, "serve", "--addr", "127.0.0.1:0", "--data", b.data)
 	cmd.Env = append(os.Environ(), "OYSTER_GITSYNC_ALLOW_LOCAL=true", "OYSTER_GITSYNC_BUILDER=buildah",
-		fmt.Sprintf("OYSTER_SOURCES=[{name: bench, url: %s, webhook_secret: %s}]", bare, secret))
+		"OYSTER_GITSYNC_STORAGE_DRIVER="+driver, fmt.Sprintf("OYSTER_SOURCES=[{name: bench, url: %s, webhook_secret: %s}]", bare, secret))
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		return nil, err
