@@ -518,3 +518,29 @@ func TestRecipeAtCommit(t *testing.T) {
 		t.Errorf("commit URL %q", got)
 	}
 }
+
+// TestLostDeliveryIsCaughtUp: a push whose webhook never arrived is
+// built with the next one, because changes are taken from the last commit
+// handled, not from the delivery's before.
+func TestLostDeliveryIsCaughtUp(t *testing.T) {
+	g := newGitRepo(t)
+	s, _ := openService(t, t.TempDir(), g, &fakeBuilder{}, nil)
+	first := g.commit("two recipes", map[string]string{"a/Dockerfile": "FROM scratch\n", "b/Dockerfile": "FROM scratch\n"})
+	if _, err := githubPush(t, s, g, "", first); err != nil {
+		t.Fatal(err)
+	}
+	waitIdle(t, s)
+	lost := g.commit("change a (its delivery is lost)", map[string]string{"a/Dockerfile": "FROM scratch\nLABEL v=2\n"})
+	third := g.commit("change b", map[string]string{"b/Dockerfile": "FROM scratch\nLABEL v=2\n"})
+	res, err := githubPush(t, s, g, lost, third)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, b := range res.Queued {
+		got = append(got, b.Recipe)
+	}
+	if strings.Join(got, " ") != "a/Dockerfile b/Dockerfile" {
+		t.Errorf("queued %v, want both the lost change and the new one", got)
+	}
+}

@@ -171,7 +171,9 @@ func (s *Service) poll(ctx context.Context, r *repo) {
 }
 
 // sync fetches r and queues what changed between the last head handled
-// (or before, when a webhook says) and the branch's head.
+// and the branch's head. Without one (the first sync), a webhook's before
+// is used; the last head handled comes first because it also covers pushes
+// whose deliveries were lost.
 func (s *Service) sync(ctx context.Context, r *repo, before, trigger string) ([]api.Build, string, error) {
 	head, err := r.fetch(ctx)
 	if err != nil {
@@ -184,7 +186,7 @@ func (s *Service) sync(ctx context.Context, r *repo, before, trigger string) ([]
 	if head == last {
 		return nil, "the branch head was handled already", nil
 	}
-	if before == "" {
+	if last != "" {
 		before = last
 	}
 	return s.onPush(r, before, head, trigger)

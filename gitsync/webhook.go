@@ -18,7 +18,6 @@ import (
 type push struct {
 	Ref     string
 	Before  string
-	After   string
 	Deleted bool
 	URLs    []string // the repository's URLs, to find the source
 }
@@ -152,7 +151,7 @@ func parsePush(provider string, h http.Header, body []byte) (string, push, error
 		if err := json.Unmarshal(body, &m); err != nil {
 			return "", p, invalid("the %s payload is not JSON: %v", provider, err)
 		}
-		p = push{Ref: m.Ref, Before: m.Before, After: m.After, Deleted: m.Deleted || isZero(m.After),
+		p = push{Ref: m.Ref, Before: m.Before, Deleted: m.Deleted || isZero(m.After),
 			URLs: []string{m.Repository.CloneURL, m.Repository.SSHURL, m.Repository.HTMLURL, m.Repository.GitURL}}
 	case "gitlab":
 		var m struct {
@@ -170,7 +169,7 @@ func parsePush(provider string, h http.Header, body []byte) (string, push, error
 		if err := json.Unmarshal(body, &m); err != nil {
 			return "", p, invalid("the gitlab payload is not JSON: %v", err)
 		}
-		p = push{Ref: m.Ref, Before: m.Before, After: m.After, Deleted: isZero(m.After), URLs: []string{m.Project.HTTP, m.Project.SSH, m.Project.Web}}
+		p = push{Ref: m.Ref, Before: m.Before, Deleted: isZero(m.After), URLs: []string{m.Project.HTTP, m.Project.SSH, m.Project.Web}}
 	default:
 		return "", p, &api.Error{Code: api.CodeNotFound, Message: fmt.Sprintf("no webhook for %q (github, gitlab, gitea, generic)", provider)}
 	}

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sort"
 	"strings"
 	"syscall"
 )
@@ -143,7 +144,7 @@ func sortedPairs(flag string, m map[string]string) []string {
 	for k := range m {
 		keys = append(keys, k)
 	}
-	sortStrings(keys)
+	sort.Strings(keys)
 	var out []string
 	for _, k := range keys {
 		out = append(out, flag, k+"="+m[k])

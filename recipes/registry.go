@@ -8,7 +8,6 @@ import (
 	"io"
 	"net/http"
 	"os"
-	"sort"
 	"strings"
 
 	godigest "github.com/opencontainers/go-digest"
@@ -93,8 +92,6 @@ func (r registry) tag(ctx context.Context, repo, digest string, tags []string, l
 	}
 	return nil
 }
-
-func sortStrings(s []string) { sort.Strings(s) }
 
 // pushSIF pushes the SIF at file as apptainer's `push oras://` does: one
 // manifest, an empty config of the SIF config type, and the file as its
