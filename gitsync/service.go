@@ -219,6 +219,11 @@ func (s *Service) onPush(r *repo, before, after, trigger string) ([]api.Build, s
 			changed = append(changed, rc)
 		}
 	}
+	// The head is recorded before the builds are queued: the cascade of a
+	// build that finishes at once looks for dependents at this head.
+	if err := s.store.setHead(r.src.Name, after); err != nil {
+		return nil, "", err
+	}
 	var queued []api.Build
 	for _, rc := range s.withoutDependents(dir, changed) {
 		rec, err := s.enqueue(r, rc, after, trigger, "", nil)
@@ -226,9 +231,6 @@ func (s *Service) onPush(r *repo, before, after, trigger string) ([]api.Build, s
 			return queued, "", err
 		}
 		queued = append(queued, rec.Build)
-	}
-	if err := s.store.setHead(r.src.Name, after); err != nil {
-		return queued, "", err
 	}
 	if len(queued) == 0 {
 		return nil, "no recipe changed", nil
@@ -381,8 +383,12 @@ func (s *Service) Build(id string) (api.Build, error) {
 
 // Cancel stops a queued or running build.
 func (s *Service) Cancel(id string) (api.Build, error) {
-	if _, err := s.Build(id); err != nil {
+	b, err := s.Build(id)
+	if err != nil {
 		return api.Build{}, err
+	}
+	if b.Status != api.BuildQueued && b.Status != api.BuildRunning {
+		return b, &api.Error{Code: api.CodeConflict, Message: fmt.Sprintf("build %s is %s already", id, b.Status)}
 	}
 	s.mu.Lock()
 	if rb := s.running[id]; rb != nil {

@@ -70,11 +70,13 @@ func (s *Service) run(parent context.Context, rec record) {
 	switch {
 	case err == nil:
 		fmt.Fprintf(w, "\n*** succeeded: %s@%s, tags %v\n", rec.Repository, res.Digest, rec.Tags)
+		// The dependents are queued before the build is marked done, so
+		// that the queue is never seen idle with the cascade still to come.
+		s.cascade(rec, res.Digest)
 		s.finish(rec.ID, func(r *record) {
 			r.Status, r.Digest, r.Tags, r.Finished, r.Error = api.BuildSucceeded, res.Digest, rec.Tags, &now, ""
 		})
 		s.log.Info("build succeeded", "id", rec.ID, "repository", rec.Repository, "digest", res.Digest)
-		s.cascade(rec, res.Digest)
 		return
 	case rb.cancelled:
 		err = errors.New("cancelled")
