@@ -209,3 +209,120 @@ func TestAuthProtocol(t *testing.T) {
 		t.Errorf("refusals not logged:\n%s", log)
 	}
 }
+
+// authLogin is one way to log in: an htpasswd user or a robot token,
+// with the namespace it may push to.
+type authLogin struct{ name, user, password, ns string }
+
+// startAuthClients starts a registry with auth on, a robot token for
+// namespace lab, and a public image pushed as alice (returned as seed).
+func startAuthClients(t *testing.T) (*registryProc, string, []authLogin) {
+	t.Helper()
+	reg := startAuthRegistry(t)
+	h := reg.Host
+	robot := robotToken(t, reg, "builder", "lab:pull,push")
+	seedEnv := []string{"DOCKER_CONFIG=" + t.TempDir()}
+	seed := h + "/alice/seed:1"
+	mustEnv(t, seedEnv, "crane", "auth", "login", h, "-u", "alice", "-p", authUsers["alice"])
+	mustEnv(t, seedEnv, "crane", "append", "--insecure", "--oci-empty-base", "-f", busyboxLayer(t, t.TempDir(), "seed"), "-t", seed)
+	return reg, seed, []authLogin{
+		{"htpasswd", "alice", authUsers["alice"], "alice"},
+		{"robot", "builder", robot, "lab"},
+	}
+}
+
+// TestAuthClients logs each client in through the token service, once as
+// an htpasswd user and once with a robot token, and pushes and pulls
+// (podman in TestAuthPodman: its run directory needs a short path).
+func TestAuthClients(t *testing.T) {
+	for _, tool := range []string{"crane", "oras", "skopeo"} {
+		requireTool(t, tool)
+	}
+	requireDocker(t)
+	reg, seed, logins := startAuthClients(t)
+	h := reg.Host
+	for _, l := range logins {
+		t.Run("crane/"+l.name, func(t *testing.T) {
+			env := []string{"DOCKER_CONFIG=" + t.TempDir()}
+			mustEnv(t, env, "crane", "auth", "login", h, "-u", l.user, "-p", l.password)
+			mustEnv(t, env, "crane", "copy", "--insecure", seed, h+"/"+l.ns+"/crane:1")
+			if out, err := runEnv(env, "crane", "copy", "--insecure", seed, h+"/bob/crane:1"); err == nil {
+				t.Fatalf("pushed outside the grant: %s", out)
+			}
+		})
+		t.Run("oras/"+l.name, func(t *testing.T) {
+			dir := t.TempDir()
+			t.Chdir(dir)
+			conf := filepath.Join(dir, "auth.json")
+			write(t, "hello.txt", "hello "+l.name)
+			mustEnv(t, nil, "oras", "login", "--plain-http", "--registry-config", conf, "-u", l.user, "-p", l.password, h)
+			mustEnv(t, nil, "oras", "push", "--plain-http", "--registry-config", conf, h+"/"+l.ns+"/oras:1", "hello.txt")
+			os.Remove("hello.txt")
+			mustEnv(t, nil, "oras", "pull", "--plain-http", "--registry-config", conf, h+"/"+l.ns+"/oras:1")
+			if b, _ := os.ReadFile("hello.txt"); string(b) != "hello "+l.name {
+				t.Fatalf("oras pulled %q", b)
+			}
+		})
+		t.Run("skopeo/"+l.name, func(t *testing.T) {
+			authfile := filepath.Join(t.TempDir(), "auth.json")
+			mustEnv(t, nil, "skopeo", "login", "--tls-verify=false", "--authfile", authfile, "-u", l.user, "-p", l.password, h)
+			mustEnv(t, nil, "skopeo", "copy", "--preserve-digests", "--src-tls-verify=false", "--dest-tls-verify=false", "--authfile", authfile,
+				"docker://"+seed, "docker://"+h+"/"+l.ns+"/skopeo:1")
+			mustEnv(t, nil, "skopeo", "inspect", "--tls-verify=false", "--authfile", authfile, "docker://"+h+"/"+l.ns+"/skopeo:1")
+		})
+		t.Run("docker/"+l.name, func(t *testing.T) {
+			cfg := t.TempDir()
+			login := exec.Command("docker", "--config", cfg, "login", "--username", l.user, "--password-stdin", h)
+			login.Stdin = strings.NewReader(l.password + "\n")
+			if out, err := login.CombinedOutput(); err != nil || !strings.Contains(string(out), "Login Succeeded") {
+				t.Fatalf("docker login: %v\n%s", err, out)
+			}
+			ref := h + "/" + l.ns + "/docker-" + uniqueName() + ":1"
+			dockerForget(t, seed, ref)
+			mustEnv(t, nil, "docker", "--config", cfg, "pull", seed)
+			dockerTag(t, seed, ref)
+			mustEnv(t, nil, "docker", "--config", cfg, "push", ref)
+			dockerRemove(t, ref)
+			mustEnv(t, nil, "docker", "--config", cfg, "pull", ref)
+			denied := h + "/bob/docker-" + uniqueName() + ":1"
+			dockerTag(t, seed, denied)
+			if out, err := runErr("docker", "--config", cfg, "push", denied); err == nil {
+				t.Fatalf("docker pushed outside the grant: %s", out)
+			}
+		})
+	}
+	checkNoSecrets(t, reg, authUsers["alice"], logins[1].password)
+}
+
+func TestAuthPodman(t *testing.T) {
+	requireTool(t, "podman")
+	requireTool(t, "crane")
+	reg, seed, logins := startAuthClients(t)
+	h := reg.Host
+	p := newPodman(t)
+	p.run(t, "pull", "--tls-verify=false", seed) // anonymous: seed is public
+	for _, l := range logins {
+		authfile := filepath.Join(t.TempDir(), "auth.json")
+		p.run(t, "login", "--tls-verify=false", "--authfile", authfile, "-u", l.user, "-p", l.password, h)
+		ref := h + "/" + l.ns + "/podman:1"
+		p.run(t, "tag", seed, ref)
+		p.run(t, "push", "--tls-verify=false", "--authfile", authfile, ref)
+		p.run(t, "rmi", ref)
+		p.run(t, "pull", "--tls-verify=false", "--authfile", authfile, ref)
+		denied := h + "/bob/podman:1"
+		p.run(t, "tag", seed, denied)
+		if out, err := p.runErr("push", "--tls-verify=false", "--authfile", authfile, denied); err == nil {
+			t.Fatalf("podman pushed outside the grant (%s): %s", l.name, out)
+		}
+	}
+	checkNoSecrets(t, reg, authUsers["alice"], logins[1].password)
+}
+
+func mustEnv(t *testing.T, env []string, name string, args ...string) string {
+	t.Helper()
+	out, err := runEnv(env, name, args...)
+	if err != nil {
+		t.Fatalf("%s %s: %v\n%s", name, strings.Join(args, " "), err, out)
+	}
+	return out
+}
