@@ -3,6 +3,7 @@ package auth
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -30,7 +31,7 @@ type fixture struct {
 
 var passwords = map[string]string{"admin": "admin-pw-1", "alice": "alice-pw-2", "bob": "bob-pw-3"}
 
-func writeHtpasswd(t *testing.T, dir string) string {
+func writeHtpasswd(t testing.TB, dir string) string {
 	t.Helper()
 	var lines []string
 	for user, pw := range passwords {
@@ -47,7 +48,7 @@ func writeHtpasswd(t *testing.T, dir string) string {
 	return path
 }
 
-func newFixture(t *testing.T, edit func(*Options)) *fixture {
+func newFixture(t testing.TB, edit func(*Options)) *fixture {
 	t.Helper()
 	data := t.TempDir()
 	f := &fixture{clock: &clock{t: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}, log: &bytes.Buffer{}, data: data}
@@ -69,7 +70,7 @@ func newFixture(t *testing.T, edit func(*Options)) *fixture {
 }
 
 // login asks the realm for a token; user "" is anonymous.
-func (f *fixture) login(t *testing.T, user, password string, scopes ...string) (int, string) {
+func (f *fixture) login(t testing.TB, user, password string, scopes ...string) (int, string) {
 	t.Helper()
 	q := url.Values{"service": {"oyster"}, "scope": scopes}
 	r := httptest.NewRequest(http.MethodGet, RealmPath+"?"+q.Encode(), nil)
@@ -467,5 +468,22 @@ func TestParseScope(t *testing.T) {
 		if _, err := ParseScope(bad); err == nil {
 			t.Errorf("%q accepted", bad)
 		}
+	}
+}
+
+func TestVerifiedTokensBounded(t *testing.T) {
+	var v verifiedTokens
+	now := time.Unix(1000, 0)
+	for i := range maxVerified + 10 {
+		v.put(fmt.Sprint(i), Claims{ExpiresAt: 2000}, now)
+	}
+	if n := len(v.claims); n > maxVerified {
+		t.Errorf("%d cached tokens, bound %d", n, maxVerified)
+	}
+	if _, ok := v.get(fmt.Sprint(maxVerified+9), now); !ok {
+		t.Error("the newest token is not cached")
+	}
+	if _, ok := v.get(fmt.Sprint(maxVerified+9), time.Unix(2000, 0)); ok {
+		t.Error("an expired token came from the cache")
 	}
 }

@@ -46,7 +46,9 @@ func (l *limiter) fail(source string, now time.Time) {
 	if f == nil || now.Sub(f.since) >= l.window {
 		f = &failures{since: now}
 		l.sources[source] = f
-		l.forgetOld(now)
+		if len(l.sources) > 4096 {
+			l.forgetOld(now)
+		}
 	}
 	f.count++
 }

@@ -57,6 +57,7 @@ type Service struct {
 	robots  *Robots
 	limiter *limiter
 	log     *slog.Logger
+	checked verifiedTokens
 }
 
 // New opens the signing keys (making one if there is none or the newest
@@ -253,7 +254,7 @@ func (s *Service) Authorize(r *http.Request, access []Access) (*Grant, error) {
 		}
 		return nil, s.challenge(r, access, "", nil)
 	}
-	claims, err := verify(strings.TrimSpace(token), s.keys.public, issuer, s.opts.Service, s.opts.Now())
+	claims, err := s.verify(strings.TrimSpace(token))
 	if err != nil {
 		s.log.Warn("auth: token refused", "source", sourceOf(r), "path", r.URL.Path, "reason", err.Error())
 		return nil, s.challenge(r, access, "invalid_token", err)
@@ -264,6 +265,19 @@ func (s *Service) Authorize(r *http.Request, access []Access) (*Grant, error) {
 		}
 	}
 	return &Grant{Subject: claims.Subject, Access: access}, nil
+}
+
+// verify checks a token, or finds it checked before and still valid.
+func (s *Service) verify(token string) (Claims, error) {
+	now := s.opts.Now()
+	if c, ok := s.checked.get(token, now); ok {
+		return c, nil
+	}
+	c, err := verify(token, s.keys.public, issuer, s.opts.Service, now)
+	if err == nil {
+		s.checked.put(token, c, now)
+	}
+	return c, err
 }
 
 func (s *Service) anonymousMay(access []Access) bool {
