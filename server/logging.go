@@ -34,13 +34,6 @@ type slogHook struct{ log *slog.Logger }
 func (h *slogHook) Levels() []logrus.Level { return logrus.AllLevels }
 
 func (h *slogHook) Fire(e *logrus.Entry) error {
-	attrs := make([]slog.Attr, 0, len(e.Data))
-	for k, v := range e.Data {
-		if strings.HasPrefix(k, "http.request.useragent") {
-			continue
-		}
-		attrs = append(attrs, slog.String(k, fmt.Sprint(v)))
-	}
 	ctx := e.Context
 	if ctx == nil {
 		ctx = context.Background()
@@ -48,6 +41,21 @@ func (h *slogHook) Fire(e *logrus.Entry) error {
 	level := slogLevel(e.Level)
 	if status, ok := e.Data["http.response.status"].(int); ok && status < 500 && level > slog.LevelInfo {
 		level = slog.LevelInfo // a client's 404 or 400 is not the registry's error
+	}
+	if e.Message == "authorized request" {
+		// With auth on, distribution says this of every request; the
+		// "response completed" line that follows names the user too.
+		level = slog.LevelDebug
+	}
+	if !h.log.Enabled(ctx, level) {
+		return nil
+	}
+	attrs := make([]slog.Attr, 0, len(e.Data))
+	for k, v := range e.Data {
+		if strings.HasPrefix(k, "http.request.useragent") {
+			continue
+		}
+		attrs = append(attrs, slog.String(k, fmt.Sprint(v)))
 	}
 	h.log.LogAttrs(ctx, level, e.Message, attrs...)
 	return nil
