@@ -124,3 +124,24 @@ func TestBadSourcesAreRefused(t *testing.T) {
 		}
 	}
 }
+
+// TestAuthSwitch: auth is off by default, one key (or its environment
+// variable) turns it on, and OIDC is refused rather than ignored.
+func TestAuthSwitch(t *testing.T) {
+	if Default().Auth.Enabled() {
+		t.Fatal("auth is on by default")
+	}
+	cfg, err := Load("", []string{"OYSTER_AUTH_HTPASSWD_PATH=/etc/oyster/htpasswd"})
+	if err != nil || !cfg.Auth.Enabled() || cfg.Auth.Admins[0] != "admin" {
+		t.Fatalf("htpasswd path from the environment: %v %+v", err, cfg.Auth)
+	}
+	for env, want := range map[string]string{
+		"OYSTER_AUTH_OIDC_ISSUER=https://auth.globus.org": "not supported yet",
+		"OYSTER_AUTH_TOKEN_TTL=0s":                        "must be set and positive",
+		"OYSTER_AUTH_KEY_ROTATION=1m":                     "key_rotation must not be shorter",
+	} {
+		if _, err := Load("", []string{env}); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: %v, want %q", env, err, want)
+		}
+	}
+}
