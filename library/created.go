@@ -1,6 +1,8 @@
 package library
 
 import (
+	"github.com/oyster-registry/oyster/internal/atomicfile"
+
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -58,11 +60,7 @@ func (c *createdSet) add(p string) error {
 		next := append(slices.Sorted(maps.Keys(c.paths)), p)
 		slices.Sort(next)
 		raw, _ := json.Marshal(next) // strings: cannot fail
-		tmp := c.path + ".tmp"
-		if err := os.WriteFile(tmp, raw, 0o644); err != nil {
-			return fmt.Errorf("recording library namespace %s: %w", p, err)
-		}
-		if err := os.Rename(tmp, c.path); err != nil {
+		if err := atomicfile.WriteFile(c.path, raw, 0o644); err != nil {
 			return fmt.Errorf("recording library namespace %s: %w", p, err)
 		}
 	}

@@ -1,6 +1,8 @@
 package stager
 
 import (
+	"github.com/oyster-registry/oyster/internal/atomicfile"
+
 	"context"
 	"encoding/json"
 	"fmt"
@@ -193,7 +195,7 @@ func (s *Stager) setPinned(ds []digest.Digest) error {
 	if err != nil {
 		return err
 	}
-	return writeAtomic(filepath.Join(s.dir, "pins.json"), b)
+	return atomicfile.WriteFile(filepath.Join(s.dir, "pins.json"), b, 0o644)
 }
 
 // GCReport says what a collection freed.

@@ -18,6 +18,8 @@
 package stager
 
 import (
+	"github.com/oyster-registry/oyster/internal/atomicfile"
+
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -241,13 +243,13 @@ func (s *Stager) writeMeta(im *image) error {
 	if err != nil {
 		return err
 	}
-	return writeAtomic(p, b)
+	return atomicfile.WriteFile(p, b, 0o644)
 }
 
 // remember records the digest ref resolved to, for `stager path` to find
 // it without asking the registry.
 func (s *Stager) remember(r remote.Ref, d digest.Digest) error {
-	return writeAtomic(s.refPath(r), []byte(d.String()))
+	return atomicfile.WriteFile(s.refPath(r), []byte(d.String()), 0o644)
 }
 
 func (s *Stager) refPath(r remote.Ref) string {
@@ -269,27 +271,6 @@ func touchFile(p string, t time.Time) error {
 		return err
 	}
 	return os.Chtimes(p, t, t)
-}
-
-// writeAtomic writes a small file by temporary name, fsync and rename.
-func writeAtomic(p string, data []byte) error {
-	f, err := os.CreateTemp(filepath.Dir(p), ".tmp-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(f.Name())
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(f.Name(), p)
 }
 
 // syncTree makes everything under root durable before it is published.

@@ -6,12 +6,13 @@
 package stage
 
 import (
+	"github.com/oyster-registry/oyster/internal/atomicfile"
+
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -315,7 +316,7 @@ func (p *Planner) update(change func(*state)) error {
 	if err != nil {
 		return err
 	}
-	if err := writeAtomic(p.path, b); err != nil {
+	if err := atomicfile.WriteFile(p.path, b, 0o644); err != nil {
 		return err
 	}
 	p.state = next
@@ -328,27 +329,4 @@ func (s state) clone() state {
 		c.Stagers[k] = v
 	}
 	return c
-}
-
-func writeAtomic(path string, data []byte) error {
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return err
-	}
-	f, err := os.CreateTemp(filepath.Dir(path), ".stage-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(f.Name())
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(f.Name(), path)
 }
