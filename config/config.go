@@ -335,6 +335,12 @@ func (c *Config) Validate() error {
 	if err := c.Auth.validate(); err != nil {
 		return err
 	}
+	// The catalog's listings (search, the API, the hub, docker and Library
+	// search) are not yet filtered by what the caller may pull: a private
+	// namespace would show there, so the two are refused together.
+	if c.Auth.Enabled() && len(c.Auth.PrivateNamespaces) > 0 && c.Catalog.Enabled {
+		return errors.New("config: auth.private_namespaces needs catalog.enabled: false until the catalog filters its listings by what the caller may pull")
+	}
 	switch strings.ToLower(c.Log.Level) {
 	case "debug", "info", "warn", "error":
 	default:

@@ -144,4 +144,11 @@ func TestAuthSwitch(t *testing.T) {
 			t.Errorf("%s: %v, want %q", env, err, want)
 		}
 	}
+	private := []string{"OYSTER_AUTH_HTPASSWD_PATH=/etc/oyster/htpasswd", "OYSTER_AUTH_PRIVATE_NAMESPACES=lab"}
+	if _, err := Load("", private); err == nil || !strings.Contains(err.Error(), "catalog.enabled: false") {
+		t.Errorf("private namespaces with the catalog on: %v, want a refusal naming catalog.enabled", err)
+	}
+	if _, err := Load("", append(private, "OYSTER_CATALOG_ENABLED=false")); err != nil {
+		t.Errorf("private namespaces with the catalog off: %v", err)
+	}
 }

@@ -17,7 +17,8 @@ import (
 var authUsers = map[string]string{"admin": "admin-Secret-1", "alice": "alice-Secret-2", "bob": "bob-Secret-3"}
 
 // startAuthRegistry runs a registry with auth on (auth.htpasswd.path set
-// through its environment variable), namespace "secret" private.
+// through its environment variable), namespace "secret" private, and the
+// catalog off (its listings are not filtered yet; config refuses both).
 func startAuthRegistry(t *testing.T, extraEnv ...string) *registryProc {
 	t.Helper()
 	dir := t.TempDir()
@@ -33,7 +34,7 @@ func startAuthRegistry(t *testing.T, extraEnv ...string) *registryProc {
 	if err := os.WriteFile(path, []byte(strings.Join(lines, "\n")+"\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	env := append([]string{"OYSTER_AUTH_HTPASSWD_PATH=" + path, "OYSTER_AUTH_PRIVATE_NAMESPACES=secret"}, extraEnv...)
+	env := append([]string{"OYSTER_AUTH_HTPASSWD_PATH=" + path, "OYSTER_AUTH_PRIVATE_NAMESPACES=secret", "OYSTER_CATALOG_ENABLED=false"}, extraEnv...)
 	return startRegistry(t, "", env...)
 }
 
