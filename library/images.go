@@ -125,11 +125,7 @@ func (l *Library) tagsOf(ctx context.Context, repo string, d digest.Digest) ([]s
 }
 
 func (l *Library) getTags(w http.ResponseWriter, r *http.Request) error {
-	segs, err := l.containerRepo(r)
-	if err != nil {
-		return err
-	}
-	c, err := l.containerOf(r.Context(), segs)
+	c, err := l.pathContainer(r)
 	if err != nil {
 		return err
 	}
@@ -137,15 +133,20 @@ func (l *Library) getTags(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (l *Library) getArchTags(w http.ResponseWriter, r *http.Request) error {
-	segs, err := l.containerRepo(r)
-	if err != nil {
-		return err
-	}
-	c, err := l.containerOf(r.Context(), segs)
+	c, err := l.pathContainer(r)
 	if err != nil {
 		return err
 	}
 	return respond(w, c.ArchTags)
+}
+
+// pathContainer describes the container whose ID is in the path.
+func (l *Library) pathContainer(r *http.Request) (container, error) {
+	segs, err := l.containerRepo(r)
+	if err != nil {
+		return container{}, err
+	}
+	return l.containerOf(r.Context(), segs)
 }
 
 func (l *Library) setTag(w http.ResponseWriter, r *http.Request) error {

@@ -320,13 +320,7 @@ func (l *Library) putPart(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (l *Library) completeMultipart(w http.ResponseWriter, r *http.Request) error {
-	var body struct {
-		UploadID string `json:"uploadID"`
-	}
-	if err := readJSON(r, &body); err != nil {
-		return err
-	}
-	u, err := l.session(r, body.UploadID)
+	u, err := l.bodySession(r)
 	if err != nil {
 		return err
 	}
@@ -338,17 +332,23 @@ func (l *Library) completeMultipart(w http.ResponseWriter, r *http.Request) erro
 }
 
 func (l *Library) abortMultipart(w http.ResponseWriter, r *http.Request) error {
-	var body struct {
-		UploadID string `json:"uploadID"`
-	}
-	if err := readJSON(r, &body); err != nil {
-		return err
-	}
-	u, err := l.session(r, body.UploadID)
+	u, err := l.bodySession(r)
 	if err != nil {
 		return err
 	}
 	defer u.mu.Unlock()
 	l.end(r.Context(), u, false)
 	return respond(w, struct{}{})
+}
+
+// bodySession locks the upload named by a JSON body {"uploadID": …}, the
+// form the multipart completion and abort requests take.
+func (l *Library) bodySession(r *http.Request) (*upload, error) {
+	var body struct {
+		UploadID string `json:"uploadID"`
+	}
+	if err := readJSON(r, &body); err != nil {
+		return nil, err
+	}
+	return l.session(r, body.UploadID)
 }
