@@ -5,17 +5,12 @@
 package config
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
-	"io"
-	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
 	"time"
-
-	"gopkg.in/yaml.v3"
 
 	"github.com/oyster-registry/oyster/internal/envconfig"
 	"github.com/oyster-registry/oyster/oci"
@@ -286,18 +281,7 @@ func Default() Config {
 // then applies environment overrides from environ, then validates.
 func Load(path string, environ []string) (Config, error) {
 	cfg := Default()
-	if path != "" {
-		raw, err := os.ReadFile(path)
-		if err != nil {
-			return cfg, fmt.Errorf("reading config: %w", err)
-		}
-		dec := yaml.NewDecoder(bytes.NewReader(raw))
-		dec.KnownFields(true)
-		if err := dec.Decode(&cfg); err != nil && !errors.Is(err, io.EOF) { // empty file: all defaults
-			return cfg, fmt.Errorf("parsing config %s: %w", path, err)
-		}
-	}
-	if err := applyEnv(&cfg, environ); err != nil {
+	if err := envconfig.Load(&cfg, path, EnvPrefix, environ); err != nil {
 		return cfg, err
 	}
 	return cfg, cfg.Validate()
@@ -394,5 +378,3 @@ func (c *Config) FilesystemRoot() string {
 // EnvKeys lists every environment variable the configuration understands,
 // for documentation and tests.
 func EnvKeys() []string { return envconfig.Keys(&Config{}, EnvPrefix) }
-
-func applyEnv(cfg *Config, environ []string) error { return envconfig.Apply(cfg, EnvPrefix, environ) }

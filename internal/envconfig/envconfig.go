@@ -1,11 +1,15 @@
-// Package envconfig overrides the fields of a configuration struct from
+// Package envconfig loads a configuration struct from a YAML file and then
 // environment variables named <PREFIX>_<YAML PATH>, for the registry's
 // configuration and the stager's alike. It imports nothing of Oyster's, so
 // that the stager's configuration does not pull in the registry's.
 package envconfig
 
 import (
+	"bytes"
+	"errors"
 	"fmt"
+	"io"
+	"os"
 	"reflect"
 	"strconv"
 	"strings"
@@ -13,6 +17,24 @@ import (
 
 	"gopkg.in/yaml.v3"
 )
+
+// Load reads the YAML file at path (if path is not empty) over the struct
+// cfg points to, refusing unknown keys, then applies the environment
+// overrides from environ (see Apply). An empty file keeps every default.
+func Load(cfg any, path, prefix string, environ []string) error {
+	if path != "" {
+		raw, err := os.ReadFile(path)
+		if err != nil {
+			return fmt.Errorf("reading config: %w", err)
+		}
+		dec := yaml.NewDecoder(bytes.NewReader(raw))
+		dec.KnownFields(true)
+		if err := dec.Decode(cfg); err != nil && !errors.Is(err, io.EOF) {
+			return fmt.Errorf("parsing config %s: %w", path, err)
+		}
+	}
+	return Apply(cfg, prefix, environ)
+}
 
 // Apply overrides the fields of the struct cfg points to from environ's
 // <prefix>_<PATH> variables, as Load does for the registry (the stager's

@@ -5,14 +5,10 @@
 package config
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"time"
-
-	"gopkg.in/yaml.v3"
 
 	"github.com/oyster-registry/oyster/internal/envconfig"
 	"github.com/oyster-registry/oyster/stager/format"
@@ -88,18 +84,7 @@ func Default() Config {
 // the environment overrides, then validates.
 func Load(path string, environ []string) (Config, error) {
 	cfg := Default()
-	if path != "" {
-		raw, err := os.ReadFile(path)
-		if err != nil {
-			return cfg, fmt.Errorf("reading config: %w", err)
-		}
-		dec := yaml.NewDecoder(bytes.NewReader(raw))
-		dec.KnownFields(true)
-		if err := dec.Decode(&cfg); err != nil && !errors.Is(err, io.EOF) {
-			return cfg, fmt.Errorf("parsing config %s: %w", path, err)
-		}
-	}
-	if err := envconfig.Apply(&cfg, EnvPrefix, environ); err != nil {
+	if err := envconfig.Load(&cfg, path, EnvPrefix, environ); err != nil {
 		return cfg, err
 	}
 	if cfg.Node == "" {
