@@ -8,14 +8,10 @@ import (
 	"testing"
 	"time"
 
-	"gopkg.in/yaml.v3"
+	"github.com/oyster-registry/oyster/internal/envconfig/envconfigtest"
 )
 
 func TestExampleFileDocumentsEveryKeyWithDefaults(t *testing.T) {
-	raw, err := os.ReadFile("../config.example.yml")
-	if err != nil {
-		t.Fatal(err)
-	}
 	cfg, err := Load("../config.example.yml", nil)
 	if err != nil {
 		t.Fatal(err)
@@ -23,33 +19,7 @@ func TestExampleFileDocumentsEveryKeyWithDefaults(t *testing.T) {
 	if !reflect.DeepEqual(cfg, Default()) {
 		t.Fatalf("config.example.yml does not show the defaults:\n%+v\n%+v", cfg, Default())
 	}
-	var tree map[string]any
-	if err := yaml.Unmarshal(raw, &tree); err != nil {
-		t.Fatal(err)
-	}
-	for _, key := range EnvKeys() {
-		path := strings.Split(strings.ToLower(strings.TrimPrefix(key, EnvPrefix+"_")), "_")
-		if !hasPath(tree, path) {
-			t.Errorf("config.example.yml does not document %s", key)
-		}
-	}
-}
-
-// hasPath walks the YAML tree; keys may themselves contain underscores.
-func hasPath(node any, parts []string) bool {
-	if len(parts) == 0 {
-		return true
-	}
-	m, ok := node.(map[string]any)
-	if !ok {
-		return false
-	}
-	for i := len(parts); i > 0; i-- {
-		if child, ok := m[strings.Join(parts[:i], "_")]; ok && hasPath(child, parts[i:]) {
-			return true
-		}
-	}
-	return false
+	envconfigtest.RequireDocumented(t, "../config.example.yml", EnvPrefix, EnvKeys())
 }
 
 func TestEnvOverridesFile(t *testing.T) {

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/oyster-registry/oyster/internal/envconfig/envconfigtest"
 )
 
 func TestLoadFileAndEnv(t *testing.T) {
@@ -56,10 +58,6 @@ func TestEnvKeys(t *testing.T) {
 }
 
 func TestExampleFileDocumentsEveryKey(t *testing.T) {
-	raw, err := os.ReadFile("../../stager.example.yml")
-	if err != nil {
-		t.Fatal(err)
-	}
 	cfg, err := Load("../../stager.example.yml", nil)
 	if err != nil {
 		t.Fatal(err)
@@ -70,11 +68,5 @@ func TestExampleFileDocumentsEveryKey(t *testing.T) {
 	if !reflect.DeepEqual(cfg, want) {
 		t.Errorf("stager.example.yml does not show the defaults:\n%+v\n%+v", cfg, want)
 	}
-	for _, key := range EnvKeys() {
-		name := strings.ToLower(strings.TrimPrefix(key, EnvPrefix+"_"))
-		leaf := name[strings.LastIndex(name, "_")+1:]
-		if !strings.Contains(string(raw), leaf) {
-			t.Errorf("stager.example.yml does not document %s", key)
-		}
-	}
+	envconfigtest.RequireDocumented(t, "../../stager.example.yml", EnvPrefix, EnvKeys())
 }
