@@ -208,13 +208,13 @@ func waitIdle(t *testing.T, host string, tags float64) map[string]float64 {
 // peakMemory is the registry process's peak resident memory (VmHWM).
 func peakMemory(t *testing.T, p *registryProc) int64 {
 	t.Helper()
-	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", p.cmd.Process.Pid))
+	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", p.Pid))
 	if err != nil {
 		t.Fatal(err)
 	}
 	m := regexp.MustCompile(`VmHWM:\s+(\d+) kB`).FindSubmatch(raw)
 	if m == nil {
-		t.Fatalf("no VmHWM in /proc/%d/status", p.cmd.Process.Pid)
+		t.Fatalf("no VmHWM in /proc/%d/status", p.Pid)
 	}
 	kb, _ := strconv.ParseInt(string(m[1]), 10, 64)
 	return kb << 10

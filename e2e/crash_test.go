@@ -371,7 +371,7 @@ func (img slowImage) push(t *testing.T, host, repo, tag string) {
 // registry had reached.
 func killWhileReading(t *testing.T, reg *registryProc, digests []string) (index int, offset int64) {
 	t.Helper()
-	pid := reg.cmd.Process.Pid
+	pid := reg.Pid
 	deadline := time.Now().Add(2 * time.Minute)
 	for time.Now().Before(deadline) {
 		if _, _, ok := openBlob(pid, digests); !ok {

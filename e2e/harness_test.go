@@ -5,20 +5,17 @@
 package e2e
 
 import (
-	"bufio"
 	"context"
 	"fmt"
-	"io"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"runtime"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
+
+	"github.com/oyster-registry/oyster/internal/registryproc"
 )
 
 var registryBin string
@@ -59,14 +56,10 @@ func requireTool(t *testing.T, name string) string {
 
 // registryProc is one running registry process.
 type registryProc struct {
-	t    *testing.T
-	cmd  *exec.Cmd
+	*registryproc.Proc
 	Data string
-	Host string // host:port
 	log  *os.File
 }
-
-var listeningLine = regexp.MustCompile(`msg="oyster registry listening" addr=(\S+)`)
 
 // startRegistry runs the registry on a free loopback port over data (a new
 // temporary directory when empty) and waits until it serves.
@@ -79,56 +72,20 @@ func startRegistry(t *testing.T, data string, extraEnv ...string) *registryProc 
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(registryBin, "serve", "--addr", "127.0.0.1:0", "--data", data)
-	cmd.Env = append(os.Environ(), extraEnv...)
-	stderr, err := cmd.StderrPipe()
+	p := &registryProc{Data: data, log: logFile}
+	p.Proc, err = registryproc.Start(registryBin, data, append(os.Environ(), extraEnv...), logFile)
 	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	p := &registryProc{t: t, cmd: cmd, Data: data, log: logFile}
-	addr := make(chan string, 1)
-	go func() {
-		sc := bufio.NewScanner(stderr)
-		sc.Buffer(make([]byte, 1<<20), 1<<20)
-		sent := false
-		for sc.Scan() {
-			line := sc.Text()
-			fmt.Fprintln(logFile, line)
-			if m := listeningLine.FindStringSubmatch(line); m != nil && !sent {
-				addr <- m[1]
-				sent = true
-			}
-		}
-		io.Copy(io.Discard, stderr)
-	}()
-	select {
-	case p.Host = <-addr:
-	case <-time.After(60 * time.Second):
-		cmd.Process.Kill()
-		t.Fatalf("registry did not start; log:\n%s", p.Log())
+		t.Fatalf("%v; log:\n%s", err, p.Log())
 	}
 	t.Cleanup(p.Stop)
-	waitHealthy(t, p.Host)
 	return p
 }
 
 func waitHealthy(t *testing.T, host string) {
 	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for time.Now().Before(deadline) {
-		resp, err := http.Get("http://" + host + "/healthz")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return
-			}
-		}
-		time.Sleep(50 * time.Millisecond)
+	if err := registryproc.WaitHealthy(host); err != nil {
+		t.Fatal(err)
 	}
-	t.Fatalf("registry at %s never became healthy", host)
 }
 
 // Log returns what the registry logged so far.
@@ -138,26 +95,7 @@ func (p *registryProc) Log() string {
 }
 
 // Stop shuts the registry down gracefully.
-func (p *registryProc) Stop() {
-	if p.cmd.ProcessState != nil {
-		return
-	}
-	_ = p.cmd.Process.Signal(syscall.SIGTERM)
-	done := make(chan struct{})
-	go func() { p.cmd.Wait(); close(done) }()
-	select {
-	case <-done:
-	case <-time.After(15 * time.Second):
-		p.cmd.Process.Kill()
-		<-done
-	}
-}
-
-// Kill stops the registry with SIGKILL, as a crash would.
-func (p *registryProc) Kill() {
-	_ = p.cmd.Process.Kill()
-	_ = p.cmd.Wait()
-}
+func (p *registryProc) Stop() { p.Proc.Stop(15 * time.Second) }
 
 // run executes a client command and fails the test with its output on error.
 func run(t *testing.T, name string, args ...string) string {

@@ -20,7 +20,6 @@
 package main
 
 import (
-	"bufio"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -30,10 +29,11 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/oyster-registry/oyster/internal/registryproc"
 )
 
 const secret = "bench-secret"
@@ -180,30 +180,16 @@ func pct(ds []time.Duration, p int) time.Duration {
 	return s[max(0, min(i, len(s)-1))]
 }
 
-var listening = regexp.MustCompile(`msg="oyster registry listening" addr=(\S+)`)
-
+// start runs the registry with bare as its one Git source.
 func (b *bench) start(bin, bare, driver string) (func(), error) {
-	cmd := exec.Command(bin, "serve", "--addr", "127.0.0.1:0", "--data", b.data)
-	cmd.Env = append(os.Environ(), "OYSTER_GITSYNC_ALLOW_LOCAL=true", "OYSTER_GITSYNC_BUILDER=buildah",
+	env := append(os.Environ(), "OYSTER_GITSYNC_ALLOW_LOCAL=true", "OYSTER_GITSYNC_BUILDER=buildah",
 		"OYSTER_GITSYNC_STORAGE_DRIVER="+driver, fmt.Sprintf("OYSTER_SOURCES=[{name: bench, url: %s, webhook_secret: %s}]", bare, secret))
-	stderr, err := cmd.StderrPipe()
+	proc, err := registryproc.Start(bin, b.data, env, io.Discard)
 	if err != nil {
 		return nil, err
 	}
-	if err := cmd.Start(); err != nil {
-		return nil, err
-	}
-	stop := func() { cmd.Process.Signal(os.Interrupt); cmd.Wait() }
-	sc := bufio.NewScanner(stderr)
-	for sc.Scan() {
-		if m := listening.FindStringSubmatch(sc.Text()); m != nil {
-			b.host = m[1]
-			go io.Copy(io.Discard, stderr)
-			return stop, nil
-		}
-	}
-	stop()
-	return nil, fmt.Errorf("%s never said it was listening", bin)
+	b.host = proc.Host
+	return func() { proc.Stop(time.Minute) }, nil
 }
 
 func (b *bench) write(name, content string) {

@@ -4,16 +4,14 @@ import (
 	"bufio"
 	"context"
 	"fmt"
-	"io"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"regexp"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
+
+	"github.com/oyster-registry/oyster/internal/registryproc"
 )
 
 // registry is the process under load: started here, or one already
@@ -21,87 +19,36 @@ import (
 type registry struct {
 	host string
 	pid  int
-	cmd  *exec.Cmd // nil when attached
-	log  string    // path of its log, when started here
+	proc *registryproc.Proc // nil when attached
 }
-
-var listeningLine = regexp.MustCompile(`msg="oyster registry listening" addr=(\S+)`)
 
 // startRegistry runs bin serve on a free loopback port over a new data
 // directory under work, with Oyster's defaults (OYSTER_* variables are
-// removed from its environment), and waits until it is healthy.
+// removed from its environment), and waits until it is healthy. It logs to
+// registry.log under work.
 func startRegistry(bin, work string) (*registry, error) {
-	data := filepath.Join(work, "data")
 	logPath := filepath.Join(work, "registry.log")
 	logFile, err := os.Create(logPath)
 	if err != nil {
 		return nil, err
 	}
-	cmd := exec.Command(bin, "serve", "--addr", "127.0.0.1:0", "--data", data)
+	var env []string
 	for _, kv := range os.Environ() {
 		if !strings.HasPrefix(kv, "OYSTER_") {
-			cmd.Env = append(cmd.Env, kv)
+			env = append(env, kv)
 		}
 	}
-	stderr, err := cmd.StderrPipe()
+	proc, err := registryproc.Start(bin, filepath.Join(work, "data"), env, logFile)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("%w; see %s", err, logPath)
 	}
-	cmd.Stdout = logFile
-	if err := cmd.Start(); err != nil {
-		return nil, fmt.Errorf("starting %s: %w", bin, err)
-	}
-	addr := make(chan string, 1)
-	go func() {
-		sc := bufio.NewScanner(stderr)
-		sc.Buffer(make([]byte, 1<<20), 1<<20)
-		for sc.Scan() {
-			fmt.Fprintln(logFile, sc.Text())
-			if m := listeningLine.FindStringSubmatch(sc.Text()); m != nil {
-				select {
-				case addr <- m[1]:
-				default:
-				}
-			}
-		}
-		io.Copy(logFile, stderr)
-	}()
-	r := &registry{pid: cmd.Process.Pid, cmd: cmd, log: logPath}
-	select {
-	case r.host = <-addr:
-	case <-time.After(time.Minute):
-		r.stop()
-		return nil, fmt.Errorf("registry did not start; see %s", logPath)
-	}
-	return r, r.waitHealthy()
-}
-
-func (r *registry) waitHealthy() error {
-	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
-		resp, err := http.Get("http://" + r.host + "/healthz")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return nil
-			}
-		}
-	}
-	return fmt.Errorf("registry at %s never became healthy", r.host)
+	return &registry{host: proc.Host, pid: proc.Pid, proc: proc}, nil
 }
 
 // stop ends a registry started here: SIGTERM, then SIGKILL after 30 s.
 func (r *registry) stop() {
-	if r.cmd == nil {
-		return
-	}
-	_ = r.cmd.Process.Signal(syscall.SIGTERM)
-	done := make(chan struct{})
-	go func() { r.cmd.Wait(); close(done) }()
-	select {
-	case <-done:
-	case <-time.After(30 * time.Second):
-		r.cmd.Process.Kill()
-		<-done
+	if r.proc != nil {
+		r.proc.Stop(30 * time.Second)
 	}
 }
 
