@@ -2,6 +2,7 @@ package catalog
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/opencontainers/go-digest"
@@ -81,6 +82,28 @@ func (r *Record) Cut(format string, args ...any) {
 
 // Ref names the record's manifest.
 func (r *Record) Ref() Ref { return Ref{Repo: r.Repository, Digest: r.Digest} }
+
+// Startable says whether a hub can start the record: images and indexes
+// can, SIF files and artifacts cannot.
+func (r *Record) Startable() bool { return r.Kind == KindImage || r.Kind == KindIndex }
+
+// FindPackages lists the packages of pkgs whose name contains name (in any
+// case) and, when ecosystem is not empty, that are of ecosystem.
+func FindPackages(pkgs []Package, name, ecosystem string) []Package {
+	found := []Package{}
+	for _, p := range pkgs {
+		if p.Matches(name, ecosystem) {
+			found = append(found, p)
+		}
+	}
+	return found
+}
+
+// Matches says whether p's name contains name (in any case) and, when
+// ecosystem is not empty, p is of ecosystem.
+func (p *Package) Matches(name, ecosystem string) bool {
+	return strings.Contains(strings.ToLower(p.Name), strings.ToLower(name)) && (ecosystem == "" || p.Ecosystem == ecosystem)
+}
 
 // OCIInfo holds the org.opencontainers.image.* annotations (or labels).
 type OCIInfo struct {

@@ -29,6 +29,13 @@ type Store interface {
 	// Tag resolves repo:tag to the digest whose record has that tag; ""
 	// when none has.
 	Tag(repo, tag string) (digest.Digest, error)
+	// RepositoryTags resolves every tag of repo through the tag index to
+	// its record, newest first and by tag among equals, and counts the
+	// records of repo no tag points at.
+	RepositoryTags(repo string) (tags []TaggedRecord, untagged int, err error)
+	// NameTags returns refs with each empty Tag set to the first tag of
+	// the record it points at, when that record has one.
+	NameTags(refs []ImageRef) ([]ImageRef, error)
 
 	// BaseImages are the tagged images whose whole layer list is a strict
 	// prefix of layers: what an image with these layers was built on.
@@ -58,6 +65,12 @@ type Store interface {
 	// Reset drops every record, tag and relation; pull counts and caches
 	// of layer content stay.
 	Reset() error
+}
+
+// TaggedRecord is one tag and the record it points at.
+type TaggedRecord struct {
+	Tag    string
+	Record *Record
 }
 
 // Pulled is a record and how often it was pulled.

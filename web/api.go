@@ -7,7 +7,6 @@ package web
 import (
 	"log/slog"
 	"net/http"
-	"sort"
 	"strconv"
 	"strings"
 
@@ -49,28 +48,18 @@ func (a *API) repositories(w http.ResponseWriter, r *http.Request) error {
 	return respond(w, out)
 }
 
-// repository collects the tags of name from its records.
+// repository is name's tags, newest first, as the catalog resolves them.
 func (a *API) repository(name string) (*api.RepositoryDetail, error) {
-	d := &api.RepositoryDetail{Name: name, Tags: []api.TagInfo{}}
-	err := a.Store.Records(name, func(rec *catalog.Record) error {
-		if len(rec.Tags) == 0 {
-			d.Untagged++
-		}
-		for _, t := range rec.Tags {
-			d.Tags = append(d.Tags, api.TagInfo{Tag: t, Digest: rec.Digest, Kind: rec.Kind, Platforms: rec.Platforms, Size: rec.Size, Updated: rec.Updated})
-		}
-		return nil
-	})
-	sort.SliceStable(d.Tags, func(i, j int) bool {
-		if !d.Tags[i].Updated.Equal(d.Tags[j].Updated) {
-			return d.Tags[i].Updated.After(d.Tags[j].Updated)
-		}
-		return d.Tags[i].Tag < d.Tags[j].Tag
-	})
-	if len(d.Tags) > 0 {
-		d.Tags[0].Newest = true
+	tags, untagged, err := a.Store.RepositoryTags(name)
+	if err != nil {
+		return nil, err
 	}
-	return d, err
+	d := &api.RepositoryDetail{Name: name, Tags: make([]api.TagInfo, len(tags)), Untagged: untagged}
+	for i, t := range tags {
+		rec := t.Record
+		d.Tags[i] = api.TagInfo{Tag: t.Tag, Digest: rec.Digest, Kind: rec.Kind, Platforms: rec.Platforms, Size: rec.Size, Updated: rec.Updated, Newest: i == 0}
+	}
+	return d, nil
 }
 
 // repositoryFound is name's detail, or NOT_FOUND when it holds nothing.
@@ -152,14 +141,7 @@ func (a *API) packages(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	q := strings.ToLower(r.URL.Query().Get("q"))
-	eco := r.URL.Query().Get("ecosystem")
-	matched := []catalog.Package{}
-	for _, p := range rec.Packages {
-		if (q == "" || strings.Contains(strings.ToLower(p.Name), q)) && (eco == "" || p.Ecosystem == eco) {
-			matched = append(matched, p)
-		}
-	}
+	matched := catalog.FindPackages(rec.Packages, r.URL.Query().Get("q"), r.URL.Query().Get("ecosystem"))
 	return respond(w, api.PackageList{
 		Image: rec.Ref().String(), Total: len(matched), Page: p.number, PerPage: p.size, Packages: packagesJSON(window(matched, p)),
 	})

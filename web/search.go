@@ -44,17 +44,12 @@ func (a *API) dockerSearch(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	resp, err := a.Search.Search(r.Context(), search.Request{Query: term, PerPage: search.MaxPerPage})
+	resp, err := a.Search.Search(r.Context(), search.Request{Query: term, PerPage: n, OnePerRepository: true})
 	if err != nil {
 		return err
 	}
-	out := api.DockerSearchResults{Query: term, Results: []api.DockerSearchResult{}}
-	seen := map[string]bool{}
+	out := api.DockerSearchResults{Query: term, Results: make([]api.DockerSearchResult, 0, len(resp.Results))}
 	for _, h := range resp.Results {
-		if seen[h.Repository] || len(out.Results) == n {
-			continue
-		}
-		seen[h.Repository] = true
 		desc := h.Title
 		if h.Description != "" {
 			desc = h.Description

@@ -104,18 +104,14 @@ func newPulledView(p catalog.Pulled) pulledView {
 // repository pushed many times in a row does not fill the list.
 func (u *ui) recent(r *http.Request) ([]hitView, error) {
 	resp, err := u.api.Search.Search(r.Context(), search.Request{
-		Sort: search.SortUpdated, PerPage: search.MaxPerPage, Facets: []string{"type"},
+		Sort: search.SortUpdated, PerPage: homeListSize, Facets: []string{"type"}, OnePerRepository: true,
 	})
 	if err != nil {
 		return nil, err
 	}
-	var out []hitView
-	seen := map[string]bool{}
+	out := make([]hitView, 0, len(resp.Results))
 	for _, h := range resp.Results {
-		if !seen[h.Repository] && len(out) < homeListSize {
-			seen[h.Repository] = true
-			out = append(out, newHitView(h))
-		}
+		out = append(out, newHitView(h))
 	}
 	return out, nil
 }

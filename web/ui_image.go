@@ -126,24 +126,17 @@ func displayTag(ref string, rec *catalog.Record) string {
 	return ""
 }
 
-// refLinks labels related images; a relation found by layers carries no
-// tag, so the related record is read for one.
+// refLinks labels related images, by tag when the catalog names one.
 func (u *ui) refLinks(refs []catalog.ImageRef) ([]refLink, error) {
+	refs, err := u.api.Store.NameTags(refs)
+	if err != nil {
+		return nil, err
+	}
 	out := make([]refLink, 0, len(refs))
 	for _, ref := range refs {
-		tag := ref.Tag
-		if tag == "" {
-			rec, err := u.api.Store.Record(catalog.Ref{Repo: ref.Repository, Digest: ref.Digest})
-			if err != nil {
-				return nil, err
-			}
-			if rec != nil && len(rec.Tags) > 0 {
-				tag = rec.Tags[0]
-			}
-		}
 		label := ref.Repository + "@" + shortDigest(ref.Digest.String())
-		if tag != "" {
-			label = ref.Repository + ":" + tag
+		if ref.Tag != "" {
+			label = ref.Repository + ":" + ref.Tag
 		}
 		out = append(out, refLink{Label: label, URL: imageURL(ref.Repository, ref.Digest.String()), Via: ref.Via})
 	}
@@ -209,9 +202,9 @@ type packageRow struct {
 
 func newPackageTable(pkgs []catalog.Package, filter string) packageTable {
 	t := packageTable{Filter: filter, Rows: make([]packageRow, 0, len(pkgs))}
-	want := strings.ToLower(strings.TrimSpace(filter))
+	want := strings.TrimSpace(filter)
 	for _, p := range pkgs {
-		hidden := !strings.Contains(strings.ToLower(p.Name), want)
+		hidden := !p.Matches(want, "")
 		if !hidden {
 			t.Shown++
 		}

@@ -36,6 +36,11 @@ type Request struct {
 	Facets  []string `json:"facets,omitempty"` // empty: DefaultFacets
 	// NoFacets skips facet counting, for callers that only list results.
 	NoFacets bool `json:"-"`
+	// OnePerRepository keeps the first hit of each repository among the
+	// first MaxPerPage results, up to PerPage of them, so that a repository
+	// pushed many times in a row does not fill a short list. Only the
+	// first page is served; Total still counts every match.
+	OnePerRepository bool `json:"-"`
 }
 
 // Response is one page of results with facet counts over all of them.
@@ -72,6 +77,9 @@ type searchPlan struct {
 	sortKey string
 	facets  []string
 	scored  bool
+	// onePerRepo, when not 0, is how many hits to keep, one per
+	// repository, of the n read.
+	onePerRepo int
 }
 
 // plan checks everything in req that does not need the index.
@@ -105,6 +113,12 @@ func plan(req Request) (*searchPlan, error) {
 		}
 	}
 	p := &searchPlan{q: q, from: (page - 1) * per, n: per, sortKey: sortKey, facets: facets}
+	if req.OnePerRepository {
+		if page > 1 {
+			return nil, errorf(-1, "one result per repository is served on the first page only")
+		}
+		p.n, p.onePerRepo = MaxPerPage, per
+	}
 	p.scored = sortKey == SortRelevance && slices.ContainsFunc(q.Terms, func(t Term) bool { return t.Filter == "" && !t.Negated })
 	return p, nil
 }
@@ -133,7 +147,26 @@ func (ix *Index) Search(ctx context.Context, req Request) (*Response, error) {
 		return nil, err
 	}
 	res.Results, err = r.page(ix)
+	if p.onePerRepo > 0 {
+		res.Results = onePerRepository(res.Results, p.onePerRepo)
+	}
 	return res, err
+}
+
+// onePerRepository keeps the first hit of each repository, up to n.
+func onePerRepository(hits []Hit, n int) []Hit {
+	out := make([]Hit, 0, min(n, len(hits)))
+	seen := map[string]bool{}
+	for _, h := range hits {
+		if len(out) == n {
+			break
+		}
+		if !seen[h.Repository] {
+			seen[h.Repository] = true
+			out = append(out, h)
+		}
+	}
+	return out
 }
 
 // start finds the documents matching p on a snapshot of the index, which

@@ -478,3 +478,45 @@ func TestConcurrentUse(t *testing.T) {
 		}
 	}
 }
+
+// One per repository keeps each repository's first hit in the order of
+// the full list, up to PerPage, and serves only the first page.
+func TestOnePerRepository(t *testing.T) {
+	ix := openFixtures(t)
+	ctx := context.Background()
+	all, err := ix.Search(ctx, Request{Sort: SortUpdated, PerPage: MaxPerPage, NoFacets: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	first := map[string]string{} // repository → id of its first hit
+	var repos []string
+	for _, h := range all.Results {
+		if _, ok := first[h.Repository]; !ok {
+			first[h.Repository] = id(h)
+			repos = append(repos, h.Repository)
+		}
+	}
+	if len(repos) == len(all.Results) || len(repos) < 4 {
+		t.Fatalf("the fixtures must have repositories with several images, and several repositories: %d of %d", len(repos), len(all.Results))
+	}
+	for _, per := range []int{3, MaxPerPage} {
+		res, err := ix.Search(ctx, Request{Sort: SortUpdated, PerPage: per, NoFacets: true, OnePerRepository: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got, want []string
+		for _, h := range res.Results {
+			got = append(got, h.Repository+" "+id(h))
+		}
+		for _, repo := range repos[:min(per, len(repos))] {
+			want = append(want, repo+" "+first[repo])
+		}
+		if !reflect.DeepEqual(got, want) || res.Total != all.Total {
+			t.Errorf("per page %d: %q (total %d), want %q (total %d)", per, got, res.Total, want, all.Total)
+		}
+	}
+	var qe *QueryError
+	if _, err := ix.Search(ctx, Request{Page: 2, OnePerRepository: true}); !errors.As(err, &qe) {
+		t.Errorf("page 2: %v, want a QueryError", err)
+	}
+}

@@ -268,11 +268,18 @@ func (s *Store) RepositoryNames() ([]string, error) {
 	return names, err
 }
 
-// Tag resolves repo:tag through the tag index, whose part for repo is read
-// in one go and cached: the hub resolves every tag it offers.
+// Tag resolves repo:tag through the tag index.
 func (s *Store) Tag(repo, tag string) (digest.Digest, error) {
+	tags, err := s.tagIndex(repo)
+	return tags[tag], err
+}
+
+// tagIndex is repo's part of the tag index, tag → digest, read in one go
+// and cached: the hub resolves every tag it offers. Callers must not
+// change it.
+func (s *Store) tagIndex(repo string) (map[string]digest.Digest, error) {
 	if tags, ok := s.tags.get(repo); ok {
-		return tags[tag], nil
+		return tags, nil
 	}
 	gen := s.tags.generation()
 	tags := map[string]digest.Digest{}
@@ -285,10 +292,78 @@ func (s *Store) Tag(repo, tag string) (digest.Digest, error) {
 		return nil
 	})
 	if err != nil {
-		return "", err
+		return nil, err
 	}
 	s.tags.put(repo, tags, gen, 0)
-	return tags[tag], nil
+	return tags, nil
+}
+
+// RepositoryTags resolves repo's tags through the tag index and reads only
+// the records they point at (through the record cache); the untagged ones
+// are counted from keys alone.
+func (s *Store) RepositoryTags(repo string) ([]catalog.TaggedRecord, int, error) {
+	tags, err := s.tagIndex(repo)
+	if err != nil {
+		return nil, 0, err
+	}
+	out := make([]catalog.TaggedRecord, 0, len(tags))
+	tagged := map[digest.Digest]bool{}
+	for tag, d := range tags {
+		rec, err := s.Record(catalog.Ref{Repo: repo, Digest: d})
+		if err != nil {
+			return nil, 0, err
+		}
+		if rec != nil {
+			tagged[d] = true
+			out = append(out, catalog.TaggedRecord{Tag: tag, Record: rec})
+		}
+	}
+	sort.Slice(out, func(i, j int) bool {
+		a, b := out[i], out[j]
+		if !a.Record.Updated.Equal(b.Record.Updated) {
+			return a.Record.Updated.After(b.Record.Updated)
+		}
+		return a.Tag < b.Tag
+	})
+	untagged := 0
+	err = s.repositoryKeys(repo, func(ref catalog.Ref) {
+		if !tagged[ref.Digest] {
+			untagged++
+		}
+	})
+	return out, untagged, err
+}
+
+// repositoryKeys calls fn with the ref of every record of repo, reading
+// keys only.
+func (s *Store) repositoryKeys(repo string, fn func(catalog.Ref)) error {
+	prefix := []byte(repo + "@")
+	return s.db.View(func(tx *bolt.Tx) error {
+		c := tx.Bucket(bucketRecords).Cursor()
+		for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
+			fn(catalog.Ref{Repo: repo, Digest: digest.Digest(k[len(prefix):])})
+		}
+		return nil
+	})
+}
+
+// NameTags sets each empty Tag of refs to its record's first tag.
+func (s *Store) NameTags(refs []catalog.ImageRef) ([]catalog.ImageRef, error) {
+	out := make([]catalog.ImageRef, len(refs))
+	for i, ref := range refs {
+		out[i] = ref
+		if ref.Tag != "" {
+			continue
+		}
+		rec, err := s.Record(catalog.Ref{Repo: ref.Repository, Digest: ref.Digest})
+		if err != nil {
+			return nil, err
+		}
+		if rec != nil && len(rec.Tags) > 0 {
+			out[i].Tag = rec.Tags[0]
+		}
+	}
+	return out, nil
 }
 
 // putRelations indexes what rec says about other keys: its tags, its layer

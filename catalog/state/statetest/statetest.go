@@ -26,6 +26,8 @@ func Run(t *testing.T, open Open) {
 		"CallersCopy":    testCallersCopy,
 		"ByRepository":   testByRepository,
 		"Tags":           testTags,
+		"RepositoryTags": testRepositoryTags,
+		"NameTags":       testNameTags,
 		"BaseAndDerived": testBaseAndDerived,
 		"Parents":        testParents,
 		"Pulls":          testPulls,
@@ -181,6 +183,72 @@ func testTags(t *testing.T, s catalog.Store) {
 	cur.Tags = nil
 	must(t, s.PutRecord(cur))
 	wantTag(t, s, "lab/app", "latest", "")
+}
+
+// repositoryTags is what RepositoryTags says of repo, as "tag digest"
+// lines and the untagged count.
+func repositoryTags(t *testing.T, s catalog.Store, repo string) ([]string, int) {
+	t.Helper()
+	tags, untagged, err := s.RepositoryTags(repo)
+	must(t, err)
+	out := []string{}
+	for _, tr := range tags {
+		out = append(out, tr.Tag+" "+tr.Record.Digest.String())
+	}
+	return out, untagged
+}
+
+func testRepositoryTags(t *testing.T, s catalog.Store) {
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	old := Image("lab/app", "old", nil, "v1", "latest")
+	old.Updated = t0
+	cur := Image("lab/app", "new", nil, "b", "a")
+	cur.Updated = t0.Add(time.Hour)
+	bare := Image("lab/app", "bare", nil)
+	for _, rec := range []*catalog.Record{old, cur, bare, Image("lab/app-x", "x", nil, "v1")} {
+		must(t, s.PutRecord(rec))
+	}
+	got, untagged := repositoryTags(t, s, "lab/app")
+	want := []string{"a " + cur.Digest.String(), "b " + cur.Digest.String(), "latest " + old.Digest.String(), "v1 " + old.Digest.String()}
+	if !reflect.DeepEqual(got, want) || untagged != 1 {
+		t.Fatalf("tags %q, %d untagged; want %q, 1", got, untagged, want)
+	}
+
+	// latest moves to cur while old still lists it: it is listed once,
+	// with the image the tag index resolves it to.
+	cur.Tags = []string{"a", "b", "latest"}
+	must(t, s.PutRecord(cur))
+	got, untagged = repositoryTags(t, s, "lab/app")
+	want = []string{"a " + cur.Digest.String(), "b " + cur.Digest.String(), "latest " + cur.Digest.String(), "v1 " + old.Digest.String()}
+	if !reflect.DeepEqual(got, want) || untagged != 1 {
+		t.Fatalf("after the move: tags %q, %d untagged; want %q, 1", got, untagged, want)
+	}
+
+	if got, untagged = repositoryTags(t, s, "lab/none"); len(got) != 0 || untagged != 0 {
+		t.Fatalf("unknown repository: %q, %d untagged", got, untagged)
+	}
+}
+
+func testNameTags(t *testing.T, s catalog.Store) {
+	tagged := Image("lab/base", "b", nil, "12", "latest")
+	bare := Image("lab/base", "old", nil)
+	must(t, s.PutRecord(tagged))
+	must(t, s.PutRecord(bare))
+	in := []catalog.ImageRef{
+		{Repository: "lab/base", Digest: tagged.Digest, Via: catalog.ViaAnnotation},
+		{Repository: "lab/base", Digest: tagged.Digest, Tag: "kept", Via: catalog.ViaAnnotation},
+		{Repository: "lab/base", Digest: bare.Digest, Via: catalog.ViaAnnotation},
+		{Repository: "lab/gone", Digest: Digest("gone"), Via: catalog.ViaAnnotation},
+	}
+	got, err := s.NameTags(in)
+	must(t, err)
+	want := []string{"lab/base:12 via annotation", "lab/base:kept via annotation", "lab/base: via annotation", "lab/gone: via annotation"}
+	if g := refStrings(got); !reflect.DeepEqual(g, want) {
+		t.Fatalf("named %q, want %q", g, want)
+	}
+	if in[0].Tag != "" {
+		t.Fatal("NameTags changed its argument")
+	}
 }
 
 func refStrings(refs []catalog.ImageRef) []string {
