@@ -30,7 +30,7 @@ type Options struct {
 // New returns the handler for /api/v1/, /v1/search and the UI at /.
 func New(opts Options) http.Handler {
 	a := &API{Store: opts.Store, Search: opts.Search, Log: opts.Log}
-	hub := &Hub{Catalog: &catalogHub{api: a, query: opts.HubQuery}, RegistryHost: opts.RegistryHost, Log: opts.Log}
+	hub := &Hub{Catalog: &search.HubSource{Index: opts.Search, Store: opts.Store, Query: opts.HubQuery}, RegistryHost: opts.RegistryHost, Log: opts.Log}
 	mux := http.NewServeMux()
 	all := routes(a, hub)
 	if opts.Builds != nil {

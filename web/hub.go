@@ -16,8 +16,8 @@ import (
 // hub_profiles.go shapes the choices for KubeSpawner and DockerSpawner.
 
 // HubCatalog tells the hub endpoints which images a JupyterHub may offer.
-// The registry implements it over the search index and the state store;
-// tests implement it in memory. It returns records because a profile names
+// The registry implements it over the search index and the state store
+// (search.HubSource); tests implement it in memory. It returns records because a profile names
 // the image's runtimes and key packages, which search hits do not carry;
 // but only these fields are read: Repository, Digest, Kind, Tags, Updated,
 // Size, OCI.Title, OCI.Description, Runtimes, CUDA and Packages (language
@@ -25,7 +25,8 @@ import (
 // seconds, so an implementation should keep or build just these.
 type HubCatalog interface {
 	// HubImages returns the records matching the configured hub query and,
-	// when q is not empty, q as well. A q the caller got wrong is a
+	// when q is not empty, q as well: only those a hub can start
+	// (Record.Startable), each once. A q the caller got wrong is a
 	// *search.QueryError, which the endpoints answer with 400.
 	HubImages(ctx context.Context, q string) ([]*catalog.Record, error)
 }

@@ -46,17 +46,11 @@ func newRecordText(rec *catalog.Record) *recordText {
 	}
 }
 
-// hubChoices turns records into one choice per tag, ordered by display
-// name (newest first among equals). Only images and indexes are offered:
-// a hub cannot start a SIF file or an artifact.
+// hubChoices turns the records HubImages chose into one choice per tag,
+// ordered by display name (newest first among equals).
 func hubChoices(recs []*catalog.Record, host string) []hubChoice {
 	entries := make([]hubEntry, 0, 2*len(recs))
-	seen := make(map[catalog.Ref]bool, len(recs))
 	for _, rec := range recs {
-		if (rec.Kind != catalog.KindImage && rec.Kind != catalog.KindIndex) || seen[rec.Ref()] {
-			continue
-		}
-		seen[rec.Ref()] = true
 		text := newRecordText(rec)
 		for _, tag := range rec.Tags {
 			name := text.title

@@ -28,7 +28,8 @@ import (
 	"github.com/oyster-registry/oyster/catalog/search"
 )
 
-// memHubCatalog is a HubCatalog over records in memory.
+// memHubCatalog is a HubCatalog over records in memory; like any
+// HubCatalog it is given only startable records, each once.
 type memHubCatalog struct {
 	recs   []*catalog.Record
 	err    error
@@ -63,12 +64,10 @@ func hubFixtures() []*catalog.Record {
 	plain := hubRecord("tools/python", "", t0, "3.11")
 	evil := hubRecord("x/evil", `<script>alert("&")</script>`, t0, "v1")
 	evil.OCI.Description = "line one\nline two <b>bold</b>"
-	sif := hubRecord("lab/sif", "A SIF", t0, "1.0")
-	sif.Kind = catalog.KindSIF
 	untagged := hubRecord("lab/child", "Child", t0)
 	index := hubRecord("lab/multi", "Multi-arch", t0, "v2")
 	index.Kind = catalog.KindIndex
-	return []*catalog.Record{sci, sciOld, plain, evil, sif, untagged, index, sci}
+	return []*catalog.Record{sci, sciOld, plain, evil, untagged, index}
 }
 
 func serveHub(t testing.TB, hub *Hub, target string) *httptest.ResponseRecorder {
@@ -240,7 +239,7 @@ func TestHubProfilesPinByDigest(t *testing.T) {
 		"lab/scipy:2026.03": "registry.example:5000/lab/scipy@" + recs[0].Digest.String(),
 		"lab/scipy:2026.02": "registry.example:5000/lab/scipy@" + recs[1].Digest.String(),
 		"tools/python:3.11": "registry.example:5000/tools/python@" + recs[2].Digest.String(),
-		"lab/multi:v2":      "registry.example:5000/lab/multi@" + recs[6].Digest.String(),
+		"lab/multi:v2":      "registry.example:5000/lab/multi@" + recs[5].Digest.String(),
 	}
 	for tag, img := range want {
 		if byDesc[tag] != img {
@@ -547,7 +546,7 @@ func BenchmarkHubProfilesFromStore(b *testing.B) {
 	}
 	c.Put(b, recs...)
 	hub, _ := newTestHub(nil)
-	hub.Catalog = &catalogHub{api: &API{Store: c.Store, Search: c.Search}, query: "label:org.oyster.hub=true"}
+	hub.Catalog = &search.HubSource{Index: c.Search, Store: c.Store, Query: "label:org.oyster.hub=true"}
 	// One request first, as a running registry has served before: it
 	// builds the search caches and fills the store's record cache.
 	if w := serveHub(b, hub, "/api/v1/hub/profiles"); w.Code != http.StatusOK {
@@ -599,7 +598,7 @@ func TestHubOffersAMovedTagOnce(t *testing.T) {
 		rec.Labels = map[string]string{"org.oyster.hub": "true"}
 	}
 	c.Put(t, old, cur) // cur takes latest
-	hub := &catalogHub{api: &API{Store: c.Store, Search: c.Search}, query: "label:org.oyster.hub=true"}
+	hub := &search.HubSource{Index: c.Search, Store: c.Store, Query: "label:org.oyster.hub=true"}
 	recs, err := hub.HubImages(context.Background(), "")
 	if err != nil {
 		t.Fatal(err)
