@@ -234,6 +234,10 @@ type Storage struct {
 	// sparse manifests are stored, as the distribution-spec permits.
 	// Non-distributable layers are accepted either way.
 	StrictReferences bool `yaml:"strict_references"`
+	// ManifestCacheBytes bounds the in-memory cache of tag -> digest and
+	// digest -> manifest in front of storage; 0 turns it off. The cache
+	// is per process: correct only while one process writes the storage.
+	ManifestCacheBytes int64 `yaml:"manifest_cache_bytes"`
 }
 
 // Filesystem configures the filesystem driver.
@@ -262,7 +266,7 @@ func Default() Config {
 		Addr:            "localhost:5000",
 		Data:            "./data",
 		Log:             Log{Level: "info", Format: "text"},
-		Storage:         Storage{Driver: "filesystem", Delete: true, S3: S3{Region: "us-east-1", Secure: true}},
+		Storage:         Storage{Driver: "filesystem", Delete: true, ManifestCacheBytes: 64 << 20, S3: S3{Region: "us-east-1", Secure: true}},
 		ShutdownTimeout: 10 * time.Second,
 		Catalog:         Catalog{Enabled: true, MaxLayerBytes: oci.DefaultMaxLayerBytes, MaxFileBytes: oci.DefaultMaxFileBytes, Workers: 1},
 		Hub:             Hub{Query: "label:org.oyster.hub=true"},
@@ -300,6 +304,9 @@ func (c *Config) Validate() error {
 	}
 	if err := c.Catalog.Budget.validate(); err != nil {
 		return err
+	}
+	if c.Storage.ManifestCacheBytes < 0 {
+		return fmt.Errorf("config: storage.manifest_cache_bytes is %d; it must be 0 (off) or more", c.Storage.ManifestCacheBytes)
 	}
 	switch c.Storage.Driver {
 	case "filesystem":

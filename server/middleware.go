@@ -37,6 +37,8 @@ type hooks struct {
 	// strictReferences rejects manifests that reference content the
 	// repository lacks; otherwise such "sparse" manifests are stored.
 	strictReferences bool
+	// manifests caches manifest reads; nil caches nothing (manifestcache.go).
+	manifests *manifestCache
 }
 
 func newRepository(_ context.Context, repo distribution.Repository, options map[string]any) (distribution.Repository, error) {
@@ -168,8 +170,23 @@ func tagOption(options []distribution.ManifestServiceOption) string {
 	return ""
 }
 
+// Get answers from the manifest cache, filling it from storage.
+func (ms *manifestService) Get(ctx context.Context, dgst digest.Digest, options ...distribution.ManifestServiceOption) (distribution.Manifest, error) {
+	cache, repo := ms.repo.hooks.manifests, ms.repo.name()
+	if m, ok := cache.manifest(repo, dgst); ok {
+		return m, nil
+	}
+	generation := cache.snapshot()
+	m, err := ms.ManifestService.Get(ctx, dgst, options...)
+	if err == nil {
+		cache.storeManifest(generation, repo, dgst, m)
+	}
+	return m, err
+}
+
 func (ms *manifestService) Delete(ctx context.Context, dgst digest.Digest) error {
 	refs, repo := ms.repo.hooks.referrers, ms.repo.name()
+	defer ms.repo.hooks.manifests.forgetRepository(repo) // after the write, even a failed one
 	indexed, err := refs.PrepareDelete(repo, dgst)
 	if err != nil {
 		return err
@@ -194,8 +211,23 @@ type tagService struct {
 	repo *repository
 }
 
+// Get answers from the manifest cache, filling it from storage.
+func (ts *tagService) Get(ctx context.Context, tag string) (v1.Descriptor, error) {
+	cache, repo := ts.repo.hooks.manifests, ts.repo.name()
+	if desc, ok := cache.tag(repo, tag); ok {
+		return desc, nil
+	}
+	generation := cache.snapshot()
+	desc, err := ts.TagService.Get(ctx, tag)
+	if err == nil {
+		cache.storeTag(generation, repo, tag, desc)
+	}
+	return desc, err
+}
+
 func (ts *tagService) Tag(ctx context.Context, tag string, desc v1.Descriptor) error {
-	desc.Digest = clientDigest(ctx, desc.Digest) // a tag of a sha512 push names its sha512 digest (sha512.go)
+	defer ts.repo.hooks.manifests.forgetTag(ts.repo.name(), tag) // after the write, even a failed one
+	desc.Digest = clientDigest(ctx, desc.Digest)                 // a tag of a sha512 push names its sha512 digest (sha512.go)
 	if err := ts.TagService.Tag(ctx, tag, desc); err != nil {
 		return err
 	}
@@ -206,6 +238,7 @@ func (ts *tagService) Tag(ctx context.Context, tag string, desc v1.Descriptor) e
 }
 
 func (ts *tagService) Untag(ctx context.Context, tag string) error {
+	defer ts.repo.hooks.manifests.forgetTag(ts.repo.name(), tag)
 	if err := ts.TagService.Untag(ctx, tag); err != nil {
 		return err
 	}

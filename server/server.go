@@ -109,7 +109,7 @@ func New(ctx context.Context, cfg config.Config, opts Options) (*Server, error) 
 		s.closeStores()
 		return nil, err
 	}
-	dc := distributionConfig(cfg, secret, driverName, params, &hooks{referrers: refs, listener: listener, strictReferences: cfg.Storage.StrictReferences})
+	dc := distributionConfig(cfg, secret, driverName, params, &hooks{referrers: refs, listener: listener, strictReferences: cfg.Storage.StrictReferences, manifests: newManifestCache(cfg.Storage.ManifestCacheBytes)})
 	if s.auth != nil {
 		dc.Auth = authConfig(s.auth)
 	}
