@@ -14,6 +14,8 @@ import (
 const (
 	ociManifestType    = "application/vnd.oci.image.manifest.v1+json"
 	dockerManifestType = "application/vnd.docker.distribution.manifest.v2+json"
+	ociIndexType       = "application/vnd.oci.image.index.v1+json"
+	dockerListType     = "application/vnd.docker.distribution.manifest.list.v2+json"
 )
 
 func cacheOff(c *config.Config) { c.Storage.ManifestCacheBytes = 0 }
@@ -22,6 +24,16 @@ func cacheOff(c *config.Config) { c.Storage.ManifestCacheBytes = 0 }
 // content differs by note, so each note names a new digest.
 func cachedManifest(t testing.TB, base, repo, mediaType, note string) []byte {
 	t.Helper()
+	if mediaType == ociIndexType || mediaType == dockerListType {
+		child := cachedManifest(t, base, repo, ociManifestType, note+" child")
+		putManifest(t, base, repo, digestOf(child), ociManifestType, child)
+		m, _ := json.Marshal(map[string]any{
+			"schemaVersion": 2, "mediaType": mediaType,
+			"manifests": []any{map[string]any{"mediaType": ociManifestType, "digest": digestOf(child), "size": len(child),
+				"platform": map[string]string{"architecture": "amd64", "os": "linux"}}},
+		})
+		return m
+	}
 	cfgType := "application/vnd.oci.image.config.v1+json"
 	if mediaType == dockerManifestType {
 		cfgType = "application/vnd.docker.container.image.v1+json"
@@ -53,8 +65,7 @@ func getManifest(t testing.TB, method, base, repo, ref string, accept ...string)
 	return do(t, method, base+"/v2/"+repo+"/manifests/"+ref, nil, headers...)
 }
 
-var everyManifestType = []string{ociManifestType, dockerManifestType,
-	"application/vnd.oci.image.index.v1+json", "application/vnd.docker.distribution.manifest.list.v2+json"}
+var everyManifestType = []string{ociManifestType, dockerManifestType, ociIndexType, dockerListType}
 
 func expectManifest(t *testing.T, what string, r response, want []byte) {
 	t.Helper()
@@ -65,20 +76,22 @@ func expectManifest(t *testing.T, what string, r response, want []byte) {
 
 // answer is what a client sees of a manifest response, less the Date.
 func answer(r response) string {
-	h := r.header
-	return fmt.Sprintf("%d|%s|%s|%s|%s|%s", r.status, h.Get("Content-Type"), h.Get("Docker-Content-Digest"),
-		h.Get("Content-Length"), h.Get("Etag"), r.body)
+	h := r.header.Clone()
+	h.Del("Date")
+	return fmt.Sprintf("%d %v %s", r.status, h, r.body)
 }
 
 // TestManifestCacheAnswersLikeDistribution compares, request by request, a
 // server without the cache (distribution's answers) with one whose cache
-// was warmed, for OCI and docker manifests, GET and HEAD, by tag and by
-// digest, under Accept headers that accept and refuse each type.
+// was warmed, for OCI and docker manifests and indexes, GET and HEAD, by
+// tag and by digest, under Accept headers that accept and refuse each
+// type: status, every header but Date, and body.
 func TestManifestCacheAnswersLikeDistribution(t *testing.T) {
 	plain, _ := startServer(t, cacheOff)
 	cached, _ := startServer(t, nil)
-	accepts := [][]string{nil, {ociManifestType}, {dockerManifestType}, {ociManifestType + ", " + dockerManifestType}, everyManifestType}
-	for _, mediaType := range []string{ociManifestType, dockerManifestType} {
+	accepts := [][]string{nil, {ociManifestType}, {dockerManifestType}, {ociIndexType}, {dockerListType},
+		{ociManifestType + "; q=0.5", dockerManifestType}, {"*/*"}, everyManifestType}
+	for _, mediaType := range everyManifestType {
 		m := cachedManifest(t, plain.URL, "lab/a", mediaType, mediaType)
 		if n := cachedManifest(t, cached.URL, "lab/a", mediaType, mediaType); string(n) != string(m) {
 			t.Fatal("the two servers were given different manifests")

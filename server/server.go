@@ -45,7 +45,8 @@ type Server struct {
 	builds    *gitsync.Service // nil without sources
 	bound     string           // the address ListenAndServe listens on
 	library   *library.Library
-	auth      *auth.Service // nil when auth is off
+	auth      *auth.Service  // nil when auth is off
+	manifests *manifestCache // nil when off
 	handler   http.Handler
 }
 
@@ -109,7 +110,8 @@ func New(ctx context.Context, cfg config.Config, opts Options) (*Server, error) 
 		s.closeStores()
 		return nil, err
 	}
-	dc := distributionConfig(cfg, secret, driverName, params, &hooks{referrers: refs, listener: listener, strictReferences: cfg.Storage.StrictReferences, manifests: newManifestCache(cfg.Storage.ManifestCacheBytes)})
+	s.manifests = newManifestCache(cfg.Storage.ManifestCacheBytes)
+	dc := distributionConfig(cfg, secret, driverName, params, &hooks{referrers: refs, listener: listener, strictReferences: cfg.Storage.StrictReferences, manifests: s.manifests})
 	if s.auth != nil {
 		dc.Auth = authConfig(s.auth)
 	}
