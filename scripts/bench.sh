@@ -5,8 +5,8 @@
 #   1. push and pull throughput of a 1 GiB image (4 × 256 MiB random,
 #      uncompressed tar layers) with crane, fresh registry and storage for
 #      every measurement, rounds alternating which registry goes first;
-#   2. manifest HEAD requests/s over 100 keep-alive connections
-#      (bench/headload).
+#   2. manifest HEAD and GET requests/s, by tag and by digest, over 100
+#      keep-alive connections (bench/headload).
 #
 # Prints medians and the ratio Oyster/reference; the goal is ≥ 0.95 for push
 # and pull. A benchmark, not a test: it exits non-zero only when something
@@ -333,36 +333,49 @@ echo
 
 # ---------------------------------------------------------------- manifest HEAD
 
-echo "manifest HEAD by tag: bench/headload, $HEAD_CONNS connections, 1 s warm-up, then $HEAD_DURATION (at most $HEAD_MAX requests)"
-declare -A HEADPORT HEADPID RPS HEADCPU HEADOTHER
+echo "manifest GET and HEAD, by tag and by digest: bench/headload, $HEAD_CONNS connections, 1 s warm-up, then $HEAD_DURATION (at most $HEAD_MAX requests)"
+declare -A HEADPORT HEADPID HEADDIGEST
 for kind in oyster reference; do
   start_registry "$kind" "$kind-head"
   HEADPORT[$kind]=$REG_PORT
   HEADPID[$kind]=$REG_PID
   crane push --insecure "$WORK/small-image" "127.0.0.1:$REG_PORT/bench/head:latest" >"$WORK/logs/$kind-head.push" 2>&1 ||
     { cat "$WORK/logs/$kind-head.push" >&2; die "push of the small image to $kind failed"; }
+  HEADDIGEST[$kind]=$(crane digest --insecure "127.0.0.1:$REG_PORT/bench/head:latest") || die "crane digest against $kind failed"
   settle "$REG_PID"
 done
-printf '  %-5s %-9s | %10s %8s %8s %9s %7s\n' "" "" "" "" "" "registry" "other"
-printf '  %-5s %-9s | %10s %8s %8s %9s %7s\n' round registry "requests/s" "p50 ms" "p99 ms" "CPU µs/req" "CPU %"
+# MANIFEST_CASES: id, method, reference ("tag" or "digest"); arrays RPS_<id>,
+# CPU_<id> (registry µs per request) and OTHER_<id> hold each round's figures.
+MANIFEST_CASES=("headtag HEAD tag" "gettag GET tag" "headdigest HEAD digest" "getdigest GET digest")
+for c in "${MANIFEST_CASES[@]}"; do
+  read -r id _ _ <<<"$c"
+  declare -gA "RPS_$id" "CPU_$id" "OTHER_$id"
+done
+printf '  %-5s %-12s %-9s | %10s %8s %8s %9s %7s\n' "" "" "" "" "" "" "registry" "other"
+printf '  %-5s %-12s %-9s | %10s %8s %8s %9s %7s\n' round request registry "requests/s" "p50 ms" "p99 ms" "CPU µs/req" "CPU %"
 for ((r = 1; r <= ROUNDS; r++)); do
-  if ((r % 2)); then order=(oyster reference); else order=(reference oyster); fi
-  for kind in "${order[@]}"; do
-    out=$WORK/logs/$kind-head-$r.load
-    measure "${HEADPID[$kind]}" "$out" "$WORK/bin/headload" \
-      -url "http://127.0.0.1:${HEADPORT[$kind]}/v2/bench/head/manifests/latest" \
-      -c "$HEAD_CONNS" -d "$HEAD_DURATION" -n "$HEAD_MAX" ||
-      die "HEAD load against $kind failed"
-    line=$(grep '^RESULT ' "$out")
-    field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<<"$line"; }
-    RPS[$kind,$r]=$(field rps)
-    # The registry's CPU covers the warm-up too: divide by the requests of
-    # the whole run, estimated at the measured rate.
-    HEADCPU[$kind,$r]=$(awk -v c="$M_SRV" -v rps="${RPS[$kind,$r]}" -v w="$M_WALL" \
-      'BEGIN { printf "%.0f", c * 1e6 / (rps * w) }')
-    HEADOTHER[$kind,$r]=$M_OTHER
-    printf '  %-5s %-9s | %10.0f %8.2f %8.2f %9s %7s\n' "$r" "$kind" "${RPS[$kind,$r]}" \
-      "$(field p50_ms)" "$(field p99_ms)" "${HEADCPU[$kind,$r]}" "${HEADOTHER[$kind,$r]}"
+  for c in "${MANIFEST_CASES[@]}"; do
+    read -r id method refkind <<<"$c"
+    declare -n rps=RPS_$id cpu=CPU_$id other=OTHER_$id
+    if ((r % 2)); then order=(oyster reference); else order=(reference oyster); fi
+    for kind in "${order[@]}"; do
+      ref=latest
+      [[ $refkind == digest ]] && ref=${HEADDIGEST[$kind]}
+      out=$WORK/logs/$kind-$id-$r.load
+      measure "${HEADPID[$kind]}" "$out" "$WORK/bin/headload" -method "$method" \
+        -url "http://127.0.0.1:${HEADPORT[$kind]}/v2/bench/head/manifests/$ref" \
+        -c "$HEAD_CONNS" -d "$HEAD_DURATION" -n "$HEAD_MAX" ||
+        die "$method load against $kind failed"
+      line=$(grep '^RESULT ' "$out")
+      field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<<"$line"; }
+      rps[$kind,$r]=$(field rps)
+      cpu[$kind,$r]=$(awk -v c="$M_SRV" -v rps="${rps[$kind,$r]}" -v w="$M_WALL" \
+        'BEGIN { printf "%.0f", c * 1e6 / (rps * w) }')
+      other[$kind,$r]=$M_OTHER
+      printf '  %-5s %-12s %-9s | %10.0f %8.2f %8.2f %9s %7s\n' "$r" "$method $refkind" "$kind" "${rps[$kind,$r]}" \
+        "$(field p50_ms)" "$(field p99_ms)" "${cpu[$kind,$r]}" "${other[$kind,$r]}"
+    done
+    unset -n rps cpu other
   done
 done
 for kind in oyster reference; do stop_registry "${HEADPID[$kind]}"; done
@@ -386,12 +399,18 @@ echo "summary: medians of $ROUNDS rounds; goal: Oyster/reference >= $GOAL for pu
 printf '  %-22s %10s %10s %8s\n' "" oyster reference ratio
 row "push MB/s" PUSH %10.1f goal
 row "pull MB/s" PULL %10.1f goal
-row "manifest HEAD req/s" RPS %10.0f "(informational)"
+for c in "${MANIFEST_CASES[@]}"; do
+  read -r id method refkind <<<"$c"
+  row "$method by $refkind req/s" "RPS_$id" %10.0f "(goal >= 3.5)"
+done
 row "push CPU s/GiB" PUSHCPU %10.2f "(registry CPU; lower is better)"
 row "after-push busy s" BGWALL %10.1f "(registry still working after the push answered)"
 row "after-push CPU s" BGCPU %10.2f "(CPU of that work)"
 row "pull CPU s/GiB" PULLCPU %10.2f "(registry CPU; lower is better)"
-row "HEAD CPU µs/request" HEADCPU %10.0f "(registry CPU; lower is better)"
+for c in "${MANIFEST_CASES[@]}"; do
+  read -r id method refkind <<<"$c"
+  row "$method $refkind CPU µs/req" "CPU_$id" %10.0f "(registry CPU; lower is better)"
+done
 per_round_ratios() { # ARRAYNAME → "r1 r2 ..." Oyster/reference round by round
   local -n arr=$1
   local r out=()
@@ -401,7 +420,10 @@ per_round_ratios() { # ARRAYNAME → "r1 r2 ..." Oyster/reference round by round
 echo "  per-round ratios (each round's two registries ran back to back):"
 echo "    push  $(per_round_ratios PUSH)"
 echo "    pull  $(per_round_ratios PULL)"
-echo "    HEAD  $(per_round_ratios RPS)"
+for c in "${MANIFEST_CASES[@]}"; do
+  read -r id method refkind <<<"$c"
+  echo "    $method $refkind  $(per_round_ratios "RPS_$id")"
+done
 # Rounds where neither registry had to share the machine with other work are
 # the trustworthy ones on a shared machine: show their ratios on their own.
 quiet_ratios() { # ARRAYNAME OTHERARRAYNAME → "ratio(round) ..." of quiet rounds
@@ -418,11 +440,20 @@ QUIET=10
 echo "  ratios of the quiet rounds only (other CPU <= $QUIET% for both registries):"
 echo "    push  $(quiet_ratios PUSH PUSHOTHER)"
 echo "    pull  $(quiet_ratios PULL PULLOTHER)"
-echo "    HEAD  $(quiet_ratios RPS HEADOTHER)"
+for c in "${MANIFEST_CASES[@]}"; do
+  read -r id method refkind <<<"$c"
+  echo "    $method $refkind  $(quiet_ratios "RPS_$id" "OTHER_$id")"
+done
 all_other=()
 for ((r = 1; r <= ROUNDS; r++)); do
   for kind in oyster reference; do
-    all_other+=("${PUSHOTHER[$kind,$r]}" "${PULLOTHER[$kind,$r]}" "${HEADOTHER[$kind,$r]}")
+    all_other+=("${PUSHOTHER[$kind,$r]}" "${PULLOTHER[$kind,$r]}")
+    for c in "${MANIFEST_CASES[@]}"; do
+      read -r id _ _ <<<"$c"
+      declare -n other=OTHER_$id
+      all_other+=("${other[$kind,$r]}")
+      unset -n other
+    done
   done
 done
 other_median=$(printf "%.0f" "$(median "${all_other[@]}")")
