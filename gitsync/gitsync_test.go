@@ -151,6 +151,21 @@ func githubPush(t *testing.T, s *Service, g *gitRepo, before, after string) (api
 	return s.Webhook(context.Background(), "github", "", h, body)
 }
 
+// pushQueues delivers a push from before to after and returns the recipes
+// it queued, space-separated in queue order.
+func pushQueues(t *testing.T, s *Service, g *gitRepo, before, after string) string {
+	t.Helper()
+	res, err := githubPush(t, s, g, before, after)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var queued []string
+	for _, b := range res.Queued {
+		queued = append(queued, b.Recipe)
+	}
+	return strings.Join(queued, " ")
+}
+
 func hmacHex(key string, body []byte) string {
 	m := hmac.New(sha256.New, []byte(key))
 	m.Write(body)
@@ -330,15 +345,7 @@ func TestBaseCascadeInDependencyOrderWithoutCycles(t *testing.T) {
 		"x/Dockerfile":    from("lab/y"),
 		"y/Dockerfile":    from("lab/x"),
 	})
-	res, err := githubPush(t, s, g, "", head)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var direct []string
-	for _, q := range res.Queued {
-		direct = append(direct, q.Recipe)
-	}
-	if strings.Join(direct, " ") != "base/Dockerfile y/Dockerfile" {
+	if direct := pushQueues(t, s, g, "", head); direct != "base/Dockerfile y/Dockerfile" {
 		t.Errorf("the push queued %v, want base and one recipe of the cycle", direct)
 	}
 	list := waitIdle(t, s)
@@ -532,15 +539,7 @@ func TestLostDeliveryIsCaughtUp(t *testing.T) {
 	waitIdle(t, s)
 	lost := g.commit("change a (its delivery is lost)", map[string]string{"a/Dockerfile": "FROM scratch\nLABEL v=2\n"})
 	third := g.commit("change b", map[string]string{"b/Dockerfile": "FROM scratch\nLABEL v=2\n"})
-	res, err := githubPush(t, s, g, lost, third)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var got []string
-	for _, b := range res.Queued {
-		got = append(got, b.Recipe)
-	}
-	if strings.Join(got, " ") != "a/Dockerfile b/Dockerfile" {
+	if got := pushQueues(t, s, g, lost, third); got != "a/Dockerfile b/Dockerfile" {
 		t.Errorf("queued %v, want both the lost change and the new one", got)
 	}
 }
