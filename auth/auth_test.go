@@ -14,7 +14,7 @@ import (
 	"testing"
 	"time"
 
-	"golang.org/x/crypto/bcrypt"
+	"github.com/oyster-registry/oyster/auth/authtest"
 )
 
 // clock is a test clock the tests move by hand.
@@ -31,29 +31,12 @@ type fixture struct {
 
 var passwords = map[string]string{"admin": "admin-pw-1", "alice": "alice-pw-2", "bob": "bob-pw-3"}
 
-func writeHtpasswd(t testing.TB, dir string) string {
-	t.Helper()
-	var lines []string
-	for user, pw := range passwords {
-		hash, err := bcrypt.GenerateFromPassword([]byte(pw), bcrypt.MinCost)
-		if err != nil {
-			t.Fatal(err)
-		}
-		lines = append(lines, user+":"+string(hash))
-	}
-	path := filepath.Join(dir, "htpasswd")
-	if err := os.WriteFile(path, []byte(strings.Join(lines, "\n")+"\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return path
-}
-
 func newFixture(t testing.TB, edit func(*Options)) *fixture {
 	t.Helper()
 	data := t.TempDir()
 	f := &fixture{clock: &clock{t: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}, log: &bytes.Buffer{}, data: data}
 	opts := Options{
-		DataDir: data, HtpasswdPath: writeHtpasswd(t, data), Admins: []string{"admin"}, Service: "oyster",
+		DataDir: data, HtpasswdPath: authtest.WriteHtpasswd(t, data, passwords), Admins: []string{"admin"}, Service: "oyster",
 		TokenTTL: 5 * time.Minute, KeyRotation: time.Hour, Policy: Policy{Private: []string{"secret"}},
 		MaxFailedLogins: 3, FailedLoginWindow: time.Minute,
 		Log: slog.New(slog.NewTextHandler(f.log, &slog.HandlerOptions{Level: slog.LevelDebug})), Now: f.clock.now,

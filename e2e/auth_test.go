@@ -10,7 +10,7 @@ import (
 	"strings"
 	"testing"
 
-	"golang.org/x/crypto/bcrypt"
+	"github.com/oyster-registry/oyster/auth/authtest"
 )
 
 // authUsers are the htpasswd users every auth test's registry has.
@@ -21,19 +21,7 @@ var authUsers = map[string]string{"admin": "admin-Secret-1", "alice": "alice-Sec
 // catalog off (its listings are not filtered yet; config refuses both).
 func startAuthRegistry(t *testing.T, extraEnv ...string) *registryProc {
 	t.Helper()
-	dir := t.TempDir()
-	var lines []string
-	for user, pw := range authUsers {
-		hash, err := bcrypt.GenerateFromPassword([]byte(pw), bcrypt.MinCost)
-		if err != nil {
-			t.Fatal(err)
-		}
-		lines = append(lines, user+":"+string(hash))
-	}
-	path := filepath.Join(dir, "htpasswd")
-	if err := os.WriteFile(path, []byte(strings.Join(lines, "\n")+"\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	path := authtest.WriteHtpasswd(t, t.TempDir(), authUsers)
 	env := append([]string{"OYSTER_AUTH_HTPASSWD_PATH=" + path, "OYSTER_AUTH_PRIVATE_NAMESPACES=secret", "OYSTER_CATALOG_ENABLED=false"}, extraEnv...)
 	return startRegistry(t, "", env...)
 }
