@@ -213,7 +213,7 @@ func (s *Stager) stage(ctx context.Context, im *image, f format.Format) error {
 	if err := os.Rename(built, final); err != nil {
 		return err
 	}
-	return cas.SyncDir(filepath.Dir(final))
+	return atomicfile.Sync(filepath.Dir(final))
 }
 
 // removeLeftovers deletes temporary conversions of a crashed run.
@@ -305,7 +305,7 @@ func syncTree(root string) error {
 		return err
 	}
 	for _, p := range files {
-		if err := fsync(p); err != nil {
+		if err := atomicfile.Sync(p); err != nil {
 			return err
 		}
 	}
@@ -314,15 +314,6 @@ func syncTree(root string) error {
 
 // maxFsyncs is where a file-by-file sync gives way to syncfs.
 const maxFsyncs = 256
-
-func fsync(p string) error {
-	f, err := os.Open(p)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	return f.Sync()
-}
 
 func syncFS(p string) error {
 	f, err := os.Open(p)

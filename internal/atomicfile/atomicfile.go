@@ -26,7 +26,7 @@ func WriteFile(path string, data []byte, perm os.FileMode) error {
 	if err := os.Rename(f.Name(), path); err != nil {
 		return err
 	}
-	return syncDir(dir)
+	return Sync(dir)
 }
 
 func writeSynced(f *os.File, data []byte, perm os.FileMode) error {
@@ -43,11 +43,13 @@ func writeSynced(f *os.File, data []byte, perm os.FileMode) error {
 	return err
 }
 
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
+// Sync fsyncs the file or directory at path; on a directory it makes a
+// rename in it durable.
+func Sync(path string) error {
+	f, err := os.Open(path)
 	if err != nil {
 		return err
 	}
-	defer d.Close()
-	return d.Sync()
+	defer f.Close()
+	return f.Sync()
 }

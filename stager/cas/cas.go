@@ -19,6 +19,7 @@ import (
 
 	"github.com/opencontainers/go-digest"
 
+	"github.com/oyster-registry/oyster/internal/atomicfile"
 	"github.com/oyster-registry/oyster/stager/lock"
 	"github.com/oyster-registry/oyster/stager/retry"
 )
@@ -219,17 +220,7 @@ func (s *Store) publish(f *os.File, final string) error {
 	if err := os.Rename(f.Name(), final); err != nil {
 		return err
 	}
-	return SyncDir(filepath.Dir(final))
-}
-
-// SyncDir fsyncs a directory, making a rename in it durable.
-func SyncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
+	return atomicfile.Sync(filepath.Dir(final))
 }
 
 // Remove deletes blob d, under its lock.
