@@ -225,26 +225,24 @@ func (s *Store) publish(f *os.File, final string) error {
 
 // Remove deletes blob d, under its lock.
 func (s *Store) Remove(ctx context.Context, d digest.Digest) error {
-	l, err := s.locks.Exclusive(ctx, "blob-"+d.Encoded())
-	if err != nil {
-		return err
-	}
-	defer l.Unlock()
-	if err := os.Remove(s.Path(d)); err != nil && !os.IsNotExist(err) {
-		return err
-	}
-	return nil
+	return s.removeLocked(ctx, d, s.Path(d))
 }
 
 // DiscardPartial removes what an interrupted download of d left, under
 // its lock.
 func (s *Store) DiscardPartial(ctx context.Context, d digest.Digest) error {
+	return s.removeLocked(ctx, d, s.partialPath(d))
+}
+
+// removeLocked removes path, one of blob d's files, under d's lock; a file
+// already gone is no error.
+func (s *Store) removeLocked(ctx context.Context, d digest.Digest, path string) error {
 	l, err := s.locks.Exclusive(ctx, "blob-"+d.Encoded())
 	if err != nil {
 		return err
 	}
 	defer l.Unlock()
-	if err := os.Remove(s.partialPath(d)); err != nil && !os.IsNotExist(err) {
+	if err := os.Remove(path); err != nil && !os.IsNotExist(err) {
 		return err
 	}
 	return nil
