@@ -47,12 +47,7 @@ func (b *Buildah) Build(ctx context.Context, req Request) (Result, error) {
 		args = append(args, "--cache-from", cache, "--cache-to", cache)
 	}
 	args = append(args, sortedPairs("--annotation", req.Annotations)...)
-	args = append(args, sortedPairs("--label", mergeLabels(req, declared))...)
-	args = append(args, sortedPairs("--build-arg", req.Recipe.BuildArgs)...)
-	for _, p := range req.Recipe.Platforms {
-		args = append(args, "--platform", p)
-	}
-	args = append(args, filepath.Join(req.Root, filepath.FromSlash(req.Recipe.Context)))
+	args = append(args, recipeArgs(req, declared)...)
 	if err := run(ctx, req.Log, req.Root, "buildah", args...); err != nil {
 		return Result{}, fmt.Errorf("buildah bud: %w", err)
 	}
@@ -100,6 +95,18 @@ func pushAndTag(ctx context.Context, req Request, declared Declared, push func(r
 	}
 	fmt.Fprintf(req.Log, "pushed %s/%s@%s\n", req.Registry, req.Recipe.Repository, digest)
 	return Result{Digest: digest, Declared: declared}, nil
+}
+
+// recipeArgs are the arguments both builders take from the request, in
+// their common syntax: labels, build args, platforms, and last the context
+// directory.
+func recipeArgs(req Request, declared Declared) []string {
+	args := sortedPairs("--label", mergeLabels(req, declared))
+	args = append(args, sortedPairs("--build-arg", req.Recipe.BuildArgs)...)
+	for _, p := range req.Recipe.Platforms {
+		args = append(args, "--platform", p)
+	}
+	return append(args, filepath.Join(req.Root, filepath.FromSlash(req.Recipe.Context)))
 }
 
 // mergeLabels are the image's labels: what the recipe declares, the annotations (so that the image

@@ -26,12 +26,7 @@ func (d *Docker) Build(ctx context.Context, req Request) (Result, error) {
 	}
 	ref := req.Registry + "/" + req.Recipe.Repository + ":" + req.Tags[0]
 	args := []string{"build", "-f", filepath.Join(req.Root, req.Recipe.Path), "-t", ref}
-	args = append(args, sortedPairs("--label", mergeLabels(req, declared))...)
-	args = append(args, sortedPairs("--build-arg", req.Recipe.BuildArgs)...)
-	for _, p := range req.Recipe.Platforms {
-		args = append(args, "--platform", p)
-	}
-	args = append(args, filepath.Join(req.Root, filepath.FromSlash(req.Recipe.Context)))
+	args = append(args, recipeArgs(req, declared)...)
 	if err := run(ctx, req.Log, req.Root, "docker", args...); err != nil {
 		return Result{}, fmt.Errorf("docker build: %w", err)
 	}
