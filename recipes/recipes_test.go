@@ -61,12 +61,27 @@ func TestParseDockerfileDefaultArgAndStageBase(t *testing.T) {
 	}
 }
 
+// parseCase is a recipe source and the *ParseError it must give: its line
+// and a part of its message.
+type parseCase struct {
+	src  string
+	line int
+	msg  string
+}
+
+func (c parseCase) check(t *testing.T, err error, path string) {
+	t.Helper()
+	var pe *ParseError
+	if !errors.As(err, &pe) {
+		t.Fatalf("err %v, want a *ParseError", err)
+	}
+	if pe.Line != c.line || pe.Path != path || !strings.Contains(pe.Msg, c.msg) {
+		t.Errorf("got %q (%s line %d), want %s line %d and %q", err, pe.Path, pe.Line, path, c.line, c.msg)
+	}
+}
+
 func TestMalformedDockerfileFailsWithLine(t *testing.T) {
-	cases := map[string]struct {
-		src  string
-		line int
-		msg  string
-	}{
+	cases := map[string]parseCase{
 		"unknown instruction": {"FROM x\nRUN true\nFOO bar\n", 3, "unknown instruction FOO"},
 		"before FROM":         {"# c\nRUN true\nFROM x\n", 2, "RUN before the first FROM"},
 		"no FROM":             {"ARG X=1\n", 0, "no FROM"},
@@ -76,13 +91,7 @@ func TestMalformedDockerfileFailsWithLine(t *testing.T) {
 	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {
 			_, err := ParseDockerfile("envs/Dockerfile", []byte(c.src), nil)
-			var pe *ParseError
-			if !errors.As(err, &pe) {
-				t.Fatalf("err %v, want a *ParseError", err)
-			}
-			if pe.Line != c.line || pe.Path != "envs/Dockerfile" || !strings.Contains(pe.Msg, c.msg) {
-				t.Errorf("got %q (line %d), want line %d and %q", err, pe.Line, c.line, c.msg)
-			}
+			c.check(t, err, "envs/Dockerfile")
 		})
 	}
 }
@@ -145,11 +154,7 @@ func TestParseDefinition(t *testing.T) {
 }
 
 func TestMalformedDefinitionFailsWithLine(t *testing.T) {
-	cases := map[string]struct {
-		src  string
-		line int
-		msg  string
-	}{
+	cases := map[string]parseCase{
 		"unknown section": {"Bootstrap: docker\nFrom: x\n%postt\n  true\n", 3, "unknown section %postt"},
 		"bad header":      {"Bootstrap: docker\nFrom x\n", 2, "is not \"Key: value\""},
 		"no bootstrap":    {"From: x\n%post\n", 1, "no Bootstrap"},
@@ -158,20 +163,13 @@ func TestMalformedDefinitionFailsWithLine(t *testing.T) {
 	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {
 			_, err := ParseDefinition("x.def", []byte(c.src))
-			var pe *ParseError
-			if !errors.As(err, &pe) || pe.Line != c.line || !strings.Contains(pe.Msg, c.msg) {
-				t.Fatalf("got %v, want line %d and %q", err, c.line, c.msg)
-			}
+			c.check(t, err, "x.def")
 		})
 	}
 }
 
 func TestUnsupportedDefinitionFeaturesNameFeatureAndLine(t *testing.T) {
-	cases := map[string]struct {
-		src  string
-		line int
-		msg  string
-	}{
+	cases := map[string]parseCase{
 		"library": {"Bootstrap: library\nFrom: alpine\n", 1, "Bootstrap: library is not supported"},
 		"setup":   {"Bootstrap: docker\nFrom: x\n\n%setup\n  touch $SINGULARITY_ROOTFS/x\n", 4, "%setup runs on the build host"},
 		"apps":    {"Bootstrap: scratch\n%appinstall foo\n  true\n", 2, "%appinstall is not supported"},
@@ -182,11 +180,7 @@ func TestUnsupportedDefinitionFeaturesNameFeatureAndLine(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			err = d.Unsupported("x.def")
-			var pe *ParseError
-			if !errors.As(err, &pe) || pe.Line != c.line || !strings.Contains(pe.Msg, c.msg) {
-				t.Fatalf("got %v, want line %d and %q", err, c.line, c.msg)
-			}
+			c.check(t, d.Unsupported("x.def"), "x.def")
 		})
 	}
 }
