@@ -67,25 +67,19 @@ func mustPull(t *testing.T, c *library.Client, path, tag, arch string, want []by
 	}
 }
 
-// libraryGet GETs a Library API path and decodes its data into v; it
-// returns the status.
+// libraryGet GETs a Library API path and decodes its data into v (when
+// not nil); it returns the status.
 func libraryGet(t *testing.T, host, path string, v any) int {
 	t.Helper()
-	resp, err := http.Get("http://" + host + path)
-	if err != nil {
-		t.Fatal(err)
+	var body any
+	if v != nil {
+		body = &struct{ Data any }{v}
 	}
-	defer resp.Body.Close()
-	if v != nil && resp.StatusCode == http.StatusOK {
-		if err := json.NewDecoder(resp.Body).Decode(&struct{ Data any }{v}); err != nil {
-			t.Fatalf("GET %s: %v", path, err)
-		}
-	}
-	return resp.StatusCode
+	return libraryGetRaw(t, host, path, body)
 }
 
-// libraryGetRaw GETs path and decodes the body into v; it returns the
-// status.
+// libraryGetRaw GETs path and decodes the body into v (when not nil); it
+// returns the status.
 func libraryGetRaw(t *testing.T, host, path string, v any) int {
 	t.Helper()
 	resp, err := http.Get("http://" + host + path)
@@ -93,7 +87,7 @@ func libraryGetRaw(t *testing.T, host, path string, v any) int {
 		t.Fatal(err)
 	}
 	defer resp.Body.Close()
-	if resp.StatusCode == http.StatusOK {
+	if v != nil && resp.StatusCode == http.StatusOK {
 		if err := json.NewDecoder(resp.Body).Decode(v); err != nil {
 			t.Fatalf("GET %s: %v", path, err)
 		}
