@@ -31,11 +31,7 @@ func imageOf(img sifImage, tags []string) image {
 }
 
 func (l *Library) getImage(w http.ResponseWriter, r *http.Request) error {
-	ref, err := parseRef(r.PathValue("ref"))
-	if err != nil {
-		return err
-	}
-	img, err := l.resolve(r.Context(), ref, r.URL.Query().Get("arch"))
+	ref, img, err := l.requestedImage(r)
 	if err != nil {
 		return err
 	}
@@ -44,6 +40,17 @@ func (l *Library) getImage(w http.ResponseWriter, r *http.Request) error {
 		tags = []string{ref.tag}
 	}
 	return respond(w, imageOf(img, tags))
+}
+
+// requestedImage resolves the image the path's ref and the ?arch= query
+// name.
+func (l *Library) requestedImage(r *http.Request) (ref, sifImage, error) {
+	rf, err := parseRef(r.PathValue("ref"))
+	if err != nil {
+		return ref{}, sifImage{}, err
+	}
+	img, err := l.resolve(r.Context(), rf, r.URL.Query().Get("arch"))
+	return rf, img, err
 }
 
 // createImage answers POST /v1/images, which announces an upload: the
@@ -82,12 +89,7 @@ func (l *Library) createImage(w http.ResponseWriter, r *http.Request) error {
 // deleteImage deletes an image: by tag, the tag's image for arch; by
 // hash, every tag of the image for arch.
 func (l *Library) deleteImage(w http.ResponseWriter, r *http.Request) error {
-	ref, err := parseRef(r.PathValue("ref"))
-	if err != nil {
-		return err
-	}
-	arch := r.URL.Query().Get("arch")
-	img, err := l.resolve(r.Context(), ref, arch)
+	ref, img, err := l.requestedImage(r)
 	if err != nil {
 		return err
 	}
@@ -194,11 +196,7 @@ func (l *Library) setTagOf(w http.ResponseWriter, r *http.Request, withArch bool
 // downloads it in parts, concurrently, or follows the redirect in one
 // stream. The redirect counts as the pull.
 func (l *Library) pull(w http.ResponseWriter, r *http.Request) error {
-	ref, err := parseRef(r.PathValue("ref"))
-	if err != nil {
-		return err
-	}
-	img, err := l.resolve(r.Context(), ref, r.URL.Query().Get("arch"))
+	_, img, err := l.requestedImage(r)
 	if err != nil {
 		return err
 	}
