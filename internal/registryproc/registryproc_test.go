@@ -8,7 +8,6 @@ import (
 	"os"
 	"os/signal"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -48,25 +47,16 @@ func fakeRegistry() {
 	os.Exit(0)
 }
 
-// syncBuffer is a log the test reads while the process may still write.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
+// newLog is a log the test reads while the process may still write.
+func newLog() *lockedWriter { return &lockedWriter{w: &bytes.Buffer{}} }
+
+func (l *lockedWriter) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.(*bytes.Buffer).String()
 }
 
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
-func start(t *testing.T, mode string, log *syncBuffer) (*Proc, error) {
+func start(t *testing.T, mode string, log *lockedWriter) (*Proc, error) {
 	t.Helper()
 	bin, err := os.Executable()
 	if err != nil {
@@ -76,8 +66,8 @@ func start(t *testing.T, mode string, log *syncBuffer) (*Proc, error) {
 }
 
 func TestStartServesAndStopLogsShutdown(t *testing.T) {
-	var log syncBuffer
-	p, err := start(t, "serve", &log)
+	log := newLog()
+	p, err := start(t, "serve", log)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -99,8 +89,8 @@ func TestStartServesAndStopLogsShutdown(t *testing.T) {
 }
 
 func TestKillEndsTheProcess(t *testing.T) {
-	var log syncBuffer
-	p, err := start(t, "serve", &log)
+	log := newLog()
+	p, err := start(t, "serve", log)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -114,8 +104,7 @@ func TestKillEndsTheProcess(t *testing.T) {
 }
 
 func TestStartReportsAnEarlyExit(t *testing.T) {
-	var log syncBuffer
-	if _, err := start(t, "exit", &log); err == nil || !strings.Contains(err.Error(), "exited before listening") {
+	if _, err := start(t, "exit", newLog()); err == nil || !strings.Contains(err.Error(), "exited before listening") {
 		t.Fatalf("early exit: %v", err)
 	}
 }
