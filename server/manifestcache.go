@@ -118,7 +118,9 @@ func (c *manifestCache) storeManifest(generation uint64, repo string, dgst diges
 	if err != nil {
 		return
 	}
-	size := entryOverhead + int64(len(repo)+len(payload))
+	// The parsed manifest keeps the payload and its decoded fields: count
+	// the payload twice.
+	size := entryOverhead + int64(len(repo)+2*len(payload))
 	c.store(generation, &cacheEntry{key: cacheKey{repo: repo, dgst: dgst}, manifest: m, size: size})
 }
 
