@@ -25,11 +25,7 @@ const composeHealthyWithin = 60 * time.Second
 // takes a docker push and serves a pull, and keeps every image and the
 // catalog across `down` and `up`.
 func TestCompose(t *testing.T) {
-	requireDocker(t)
-	requireTool(t, "make")
-	requireTool(t, "crane")
 	c := newComposeProject(t)
-	run(t, "make", "-C", repoRoot(), "image-files")
 
 	c.up(t)
 	h := c.host
@@ -71,8 +67,9 @@ func TestCompose(t *testing.T) {
 }
 
 // composeProject is one `compose -p NAME` run of the repository's compose
-// file on a free port, with an image name of its own; the test's end runs
-// `down -v` and removes that image.
+// file on a free port, with an image name of its own, made from the
+// repository's image files (`make image-files`); the
+// test's end runs `down -v` and removes that image.
 type composeProject struct {
 	project, image, host string
 	cmd                  []string
@@ -81,6 +78,10 @@ type composeProject struct {
 
 func newComposeProject(t *testing.T) *composeProject {
 	t.Helper()
+	requireDocker(t)
+	requireTool(t, "make")
+	requireTool(t, "crane")
+	run(t, "make", "-C", repoRoot(), "image-files")
 	project := uniqueName()
 	port := hubFreePorts(t, 1)[0]
 	c := &composeProject{

@@ -693,11 +693,7 @@ func TestStagerFollowsHubSelection(t *testing.T) {
 // registry over the compose network, and a pull inside its container
 // stages a runnable root filesystem.
 func TestComposeStager(t *testing.T) {
-	requireDocker(t)
-	requireTool(t, "make")
-	requireTool(t, "crane")
 	c := newComposeProject(t)
-	run(t, "make", "-C", repoRoot(), "image-files")
 	t.Cleanup(func() { c.composeErr("--profile", "stager", "down", "-v") })
 	c.compose(t, "--profile", "stager", "up", "-d", "--build")
 	c.up(t)
