@@ -68,8 +68,8 @@ func TestCompose(t *testing.T) {
 
 // composeProject is one `compose -p NAME` run of the repository's compose
 // file on a free port, with an image name of its own, made from the
-// repository's image files (`make image-files`); the
-// test's end runs `down -v` and removes that image.
+// repository's image files (`make image-files`); the test's end runs
+// `down -v` and removes that image.
 type composeProject struct {
 	project, image, host string
 	cmd                  []string
