@@ -244,6 +244,9 @@ type Storage struct {
 type Filesystem struct {
 	// RootDirectory defaults to <data>/registry.
 	RootDirectory string `yaml:"rootdirectory"`
+	// DirectBlobReads serves blob GET/HEAD from the data files themselves,
+	// which lets the kernel copy them to the socket.
+	DirectBlobReads bool `yaml:"direct_blob_reads"`
 }
 
 // S3 configures the S3-compatible object storage driver.
@@ -266,7 +269,7 @@ func Default() Config {
 		Addr:            "localhost:5000",
 		Data:            "./data",
 		Log:             Log{Level: "info", Format: "text"},
-		Storage:         Storage{Driver: "filesystem", Delete: true, ManifestCacheBytes: 64 << 20, S3: S3{Region: "us-east-1", Secure: true}},
+		Storage:         Storage{Driver: "filesystem", Delete: true, ManifestCacheBytes: 64 << 20, Filesystem: Filesystem{DirectBlobReads: true}, S3: S3{Region: "us-east-1", Secure: true}},
 		ShutdownTimeout: 10 * time.Second,
 		Catalog:         Catalog{Enabled: true, MaxLayerBytes: oci.DefaultMaxLayerBytes, MaxFileBytes: oci.DefaultMaxFileBytes, Workers: 1},
 		Hub:             Hub{Query: "label:org.oyster.hub=true"},

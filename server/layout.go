@@ -40,3 +40,7 @@ func manifestRevisionsDir(repo string, alg digest.Algorithm) string {
 func manifestRevisionLink(repo string, d digest.Digest) string {
 	return path.Join(manifestRevisionsDir(repo, d.Algorithm()), d.Encoded(), "link")
 }
+
+func blobData(d digest.Digest) string {
+	return path.Join("/docker/registry/v2/blobs", d.Algorithm().String(), d.Encoded()[:2], d.Encoded(), "data")
+}

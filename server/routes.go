@@ -53,7 +53,7 @@ func (s *Server) serveV2(w http.ResponseWriter, r *http.Request) {
 	if s.serveSHA512(w, r) { // sha512 digests: see sha512.go
 		return
 	}
-	if s.serveCachedManifest(w, r, p) { // manifestfront.go
+	if s.serveCachedManifest(w, r, p) || s.serveBlobFile(w, r, p) { // manifestfront.go, blobserve.go
 		return
 	}
 	s.app.ServeHTTP(w, r)

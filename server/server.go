@@ -47,6 +47,7 @@ type Server struct {
 	library   *library.Library
 	auth      *auth.Service  // nil when auth is off
 	manifests *manifestCache // nil when off
+	blobRoot  string         // the filesystem driver's root when blobs are served from files (blobserve.go), or ""
 	handler   http.Handler
 }
 
@@ -111,6 +112,9 @@ func New(ctx context.Context, cfg config.Config, opts Options) (*Server, error) 
 		return nil, err
 	}
 	s.manifests = newManifestCache(cfg.Storage.ManifestCacheBytes)
+	if cfg.Storage.Driver == "filesystem" && cfg.Storage.Filesystem.DirectBlobReads {
+		s.blobRoot = cfg.FilesystemRoot()
+	}
 	dc := distributionConfig(cfg, secret, driverName, params, &hooks{referrers: refs, listener: listener, strictReferences: cfg.Storage.StrictReferences, manifests: s.manifests})
 	if s.auth != nil {
 		dc.Auth = authConfig(s.auth)
