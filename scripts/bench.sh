@@ -2,7 +2,7 @@
 # `make bench`: Oyster's registry core against the reference registry
 # (distribution v3.1.2), in the same run, on the same machine and disk.
 #
-#   1. push and pull throughput of a 1 GiB image (4 × 256 MiB random,
+#   1. push, pull and raw blob GET (curl, every layer) throughput of a 1 GiB image (4 × 256 MiB random,
 #      uncompressed tar layers) with crane, fresh registry and storage for
 #      every measurement, rounds alternating which registry goes first;
 #   2. manifest HEAD and GET requests/s, by tag and by digest, over 100
@@ -270,7 +270,11 @@ settle() {
 
 # ---------------------------------------------------------------- push & pull
 
-declare -A PUSH PULL PUSHCPU PULLCPU PUSHOTHER PULLOTHER BGWALL BGCPU
+declare -A PUSH PULL PUSHCPU PULLCPU PUSHOTHER PULLOTHER BGWALL BGCPU BLOB BLOBCPU BLOBOTHER
+# The layers' digests, for the raw blob GETs: the blobs of the layout that
+# have the layer size.
+mapfile -t LAYER_DIGESTS < <(find "$WORK/image/blobs/sha256" -type f -size "${LAYER_SIZE}c" -printf 'sha256:%f\n')
+((${#LAYER_DIGESTS[@]} == LAYERS)) || die "found ${#LAYER_DIGESTS[@]} layer blobs in the image, want $LAYERS"
 measure_transfer() { # KIND ROUND
   local kind=$1 round=$2 name="$1-$2" ref stored pulled
   start_registry "$kind" "$name"
@@ -301,20 +305,30 @@ measure_transfer() { # KIND ROUND
   pulled=$(stored_bytes "$WORK/pulled-$name/blobs")
   ((pulled >= image_bytes)) || die "pulled only $pulled bytes from $kind"
 
+  # Raw blob GET: every layer with curl into /dev/null, one after another.
+  local urls=() d
+  for d in "${LAYER_DIGESTS[@]}"; do
+    urls+=(-o /dev/null "http://127.0.0.1:$REG_PORT/v2/bench/$kind-r$round/blobs/$d")
+  done
+  measure "$REG_PID" "$WORK/logs/$name.blobget" curl -fsS "${urls[@]}" || die "blob GET from $kind failed"
+  BLOB[$kind,$round]=$(awk -v b="$image_bytes" -v w="$M_WALL" 'BEGIN { printf "%.1f", b / w / 1e6 }')
+  BLOBCPU[$kind,$round]=$(awk -v c="$M_SRV" -v b="$image_bytes" 'BEGIN { printf "%.2f", c / (b / 1073741824) }')
+  BLOBOTHER[$kind,$round]=$M_OTHER
+
   stop_registry "$REG_PID"
   rm -rf "$REG_DATA" "$REG_DATA.yml" "$WORK/pulled-$name"
 }
 
 transfer_row() { # LABEL KIND ROUND
-  printf '  %-5s %-9s | %8s %9s %6s | %8s %8s | %8s %9s %6s\n' "$1" "$2" \
+  printf '  %-5s %-9s | %8s %9s %6s | %8s %8s | %8s %9s %6s | %8s %9s %6s\n' "$1" "$2" \
     "${PUSH[$2,$3]}" "${PUSHCPU[$2,$3]}" "${PUSHOTHER[$2,$3]}" "${BGWALL[$2,$3]}" "${BGCPU[$2,$3]}" \
-    "${PULL[$2,$3]}" "${PULLCPU[$2,$3]}" "${PULLOTHER[$2,$3]}"
+    "${PULL[$2,$3]}" "${PULLCPU[$2,$3]}" "${PULLOTHER[$2,$3]}" "${BLOB[$2,$3]}" "${BLOBCPU[$2,$3]}" "${BLOBOTHER[$2,$3]}"
 }
 
 echo "push / pull: crane push <OCI layout>, then crane pull --format oci once the registry is idle again;"
 echo "a fresh registry and storage per row"
-printf '  %-5s %-9s | %8s %9s %6s | %8s %8s | %8s %9s %6s\n' "" "" "push" "registry" "other" "after push:" "" "pull" "registry" "other"
-printf '  %-5s %-9s | %8s %9s %6s | %8s %8s | %8s %9s %6s\n' round registry "MB/s" "CPU s/GiB" "CPU %" "busy s" "CPU s" "MB/s" "CPU s/GiB" "CPU %"
+printf '  %-5s %-9s | %8s %9s %6s | %8s %8s | %8s %9s %6s | %8s %9s %6s\n' "" "" "push" "registry" "other" "after push:" "" "pull" "registry" "other" "blob GET" "registry" "other"
+printf '  %-5s %-9s | %8s %9s %6s | %8s %8s | %8s %9s %6s | %8s %9s %6s\n' round registry "MB/s" "CPU s/GiB" "CPU %" "busy s" "CPU s" "MB/s" "CPU s/GiB" "CPU %" "MB/s" "CPU s/GiB" "CPU %"
 # Warm-up, not counted: the first GiB a run writes costs the registry far more
 # CPU than later ones (seen on this VM: 4-5 s/GiB instead of ~2.7 for the
 # very first push), which would penalise whichever registry went first.
@@ -399,6 +413,7 @@ echo "summary: medians of $ROUNDS rounds; goal: Oyster/reference >= $GOAL for pu
 printf '  %-22s %10s %10s %8s\n' "" oyster reference ratio
 row "push MB/s" PUSH %10.1f goal
 row "pull MB/s" PULL %10.1f goal
+row "blob GET MB/s" BLOB %10.1f "(curl; goal >= 1.3)"
 for c in "${MANIFEST_CASES[@]}"; do
   read -r id method refkind <<<"$c"
   row "$method by $refkind req/s" "RPS_$id" %10.0f "(goal >= 3.5)"
@@ -407,6 +422,7 @@ row "push CPU s/GiB" PUSHCPU %10.2f "(registry CPU; lower is better)"
 row "after-push busy s" BGWALL %10.1f "(registry still working after the push answered)"
 row "after-push CPU s" BGCPU %10.2f "(CPU of that work)"
 row "pull CPU s/GiB" PULLCPU %10.2f "(registry CPU; lower is better)"
+row "blob GET CPU s/GiB" BLOBCPU %10.2f "(registry CPU; lower is better)"
 for c in "${MANIFEST_CASES[@]}"; do
   read -r id method refkind <<<"$c"
   row "$method $refkind CPU µs/req" "CPU_$id" %10.0f "(registry CPU; lower is better)"
@@ -420,6 +436,7 @@ per_round_ratios() { # ARRAYNAME → "r1 r2 ..." Oyster/reference round by round
 echo "  per-round ratios (each round's two registries ran back to back):"
 echo "    push  $(per_round_ratios PUSH)"
 echo "    pull  $(per_round_ratios PULL)"
+echo "    blob GET  $(per_round_ratios BLOB)"
 for c in "${MANIFEST_CASES[@]}"; do
   read -r id method refkind <<<"$c"
   echo "    $method $refkind  $(per_round_ratios "RPS_$id")"
@@ -440,6 +457,7 @@ QUIET=10
 echo "  ratios of the quiet rounds only (other CPU <= $QUIET% for both registries):"
 echo "    push  $(quiet_ratios PUSH PUSHOTHER)"
 echo "    pull  $(quiet_ratios PULL PULLOTHER)"
+echo "    blob GET  $(quiet_ratios BLOB BLOBOTHER)"
 for c in "${MANIFEST_CASES[@]}"; do
   read -r id method refkind <<<"$c"
   echo "    $method $refkind  $(quiet_ratios "RPS_$id" "OTHER_$id")"
@@ -447,7 +465,7 @@ done
 all_other=()
 for ((r = 1; r <= ROUNDS; r++)); do
   for kind in oyster reference; do
-    all_other+=("${PUSHOTHER[$kind,$r]}" "${PULLOTHER[$kind,$r]}")
+    all_other+=("${PUSHOTHER[$kind,$r]}" "${PULLOTHER[$kind,$r]}" "${BLOBOTHER[$kind,$r]}")
     for c in "${MANIFEST_CASES[@]}"; do
       read -r id _ _ <<<"$c"
       declare -n other=OTHER_$id
