@@ -2,6 +2,7 @@ package server
 
 import (
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -53,6 +54,36 @@ func (s *Server) serveBlobFile(w http.ResponseWriter, r *http.Request, p v2Path)
 	h.Set("Docker-Content-Digest", d.String())
 	h.Set("Content-Type", "application/octet-stream")
 	h.Set("Content-Length", fmt.Sprint(info.Size()))
+	if rf := innermostReaderFrom(w); rf != nil {
+		w = bodyWriter{ResponseWriter: w, body: rf}
+	}
 	http.ServeContent(w, r, d.String(), time.Time{}, f)
 	return true
+}
+
+// bodyWriter sends the body copy straight to net/http's own writer, whose
+// ReadFrom uses sendfile for an *os.File; io.Copy would otherwise stop at
+// Oyster's status-recording wrappers, which have no ReadFrom, and copy
+// through a buffer. The status still goes through the wrappers: ServeContent
+// writes the header before it copies the body.
+type bodyWriter struct {
+	http.ResponseWriter
+	body io.ReaderFrom
+}
+
+func (b bodyWriter) ReadFrom(r io.Reader) (int64, error) { return b.body.ReadFrom(r) }
+
+// innermostReaderFrom follows Unwrap (the http.ResponseController
+// convention Oyster's wrappers follow) to a writer with ReadFrom.
+func innermostReaderFrom(w http.ResponseWriter) io.ReaderFrom {
+	for {
+		if rf, ok := w.(io.ReaderFrom); ok {
+			return rf
+		}
+		u, ok := w.(interface{ Unwrap() http.ResponseWriter })
+		if !ok {
+			return nil
+		}
+		w = u.Unwrap()
+	}
 }
