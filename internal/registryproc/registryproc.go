@@ -49,8 +49,19 @@ func Start(bin, data string, env []string, log io.Writer) (*Proc, error) {
 	}
 	p := &Proc{Pid: cmd.Process.Pid, cmd: cmd, exited: make(chan struct{})}
 	addr := make(chan string, 1)
-	go copyLog(stderrR, out, addr)
-	go func() { cmd.Wait(); close(p.exited) }()
+	logDone := make(chan struct{})
+	go func() { copyLog(stderrR, out, addr); close(logDone) }()
+	go func() {
+		cmd.Wait()
+		// The last lines (the shutdown message) are still in the pipe when
+		// Wait returns; a child of the registry that kept stderr open must
+		// not hold us forever, so the wait for them is bounded.
+		select {
+		case <-logDone:
+		case <-time.After(5 * time.Second):
+		}
+		close(p.exited)
+	}()
 	select {
 	case p.Host = <-addr:
 	case <-p.exited:

@@ -31,6 +31,10 @@ func TestMain(m *testing.M) {
 }
 
 func fakeRegistry() {
+	// The handler is in place before the log line that tells Start we are
+	// up, so a SIGTERM sent right after can never kill us ungracefully.
+	term := make(chan os.Signal, 1)
+	signal.Notify(term, syscall.SIGTERM)
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		os.Exit(1)
@@ -40,8 +44,6 @@ func fakeRegistry() {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {})
 	go http.Serve(l, mux)
-	term := make(chan os.Signal, 1)
-	signal.Notify(term, syscall.SIGTERM)
 	<-term
 	fmt.Fprintln(os.Stderr, "msg=\"shut down\"")
 	os.Exit(0)
