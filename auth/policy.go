@@ -6,6 +6,9 @@ import "slices"
 type Identity struct {
 	// Name is the user's or the robot's name; empty is anonymous.
 	Name string
+	// Groups are the groups the identity provider says the user is in
+	// (OIDC claims or a groups endpoint); group namespaces use them.
+	Groups []string
 	// Admin may do anything, including listing the whole registry.
 	Admin bool
 	// Robot, when set, replaces ownership: a robot may do only what its

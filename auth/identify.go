@@ -1,0 +1,48 @@
+package auth
+
+import (
+	"errors"
+	"net/http"
+	"strings"
+)
+
+// ErrBadCredentials is Identify's refusal: credentials were sent and are
+// wrong, expired or revoked. Callers answer 401 and never echo them.
+var ErrBadCredentials = errors.New("invalid credentials")
+
+// Identify says who sent a request to one of Oyster's own faces (the JSON
+// API, the web UI, the Library API), which, unlike /v2/, take the
+// caller's credentials directly instead of a registry token: Basic
+// credentials (an htpasswd user, or any username with a robot token as
+// the password) or a bearer robot token. A request without credentials is
+// anonymous: the zero Identity and no error. Failures count against the
+// source's failed-login budget like the realm's, and a blocked source is
+// refused without checking.
+func (s *Service) Identify(r *http.Request) (Identity, error) {
+	user, password, present := r.BasicAuth()
+	if !present {
+		token, isBearer := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+		if !isBearer {
+			return Identity{}, nil
+		}
+		user, password, present = "", strings.TrimSpace(token), true
+	}
+	now, source := s.opts.Now(), sourceOf(r)
+	if s.limiter.blocked(source, now) > 0 {
+		return Identity{}, ErrBadCredentials
+	}
+	id, err := s.authenticate(user, password, now)
+	if err != nil {
+		s.limiter.fail(source, now)
+		s.log.Warn("auth: credentials refused", "user", user, "source", source, "path", r.URL.Path, "reason", err.Error())
+		return Identity{}, ErrBadCredentials
+	}
+	return id, nil
+}
+
+// MayPull reports whether id may pull repo: what every listing (search,
+// facets, the API, the hub, _catalog, docker and Library search, staging
+// lists) filters by.
+func (s *Service) MayPull(id Identity, repo string) bool {
+	return s.opts.Policy.Allowed(id, Access{Type: "repository", Name: repo, Action: ActionPull})
+}
