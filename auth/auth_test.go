@@ -125,24 +125,27 @@ func TestChallengeHeader(t *testing.T) {
 
 // TestPermissionMatrix checks every identity × action × visibility.
 func TestPermissionMatrix(t *testing.T) {
-	f := newFixture(t, nil)
+	f := newFixture(t, func(o *Options) {
+		o.Policy.Namespaces = map[string]NamespaceRules{"lab": {Private: true, Users: map[string]Role{"bob": RoleWrite}}}
+	})
 	_, robotToken, err := f.svc.robots.Create("ci", []NamespaceGrant{{Namespace: "alice", Actions: []string{ActionPull, ActionPush}}}, time.Time{}, f.clock.t)
 	if err != nil {
 		t.Fatal(err)
 	}
-	// secret/* is private; alice/* and bob/* public.
+	// secret/* is private; alice/* and bob/* public; lab/* private, bob
+	// has the write role in it. (TestPolicyMatrix covers groups.)
 	type who struct{ user, password string }
 	identities := map[string]who{
 		"anonymous": {}, "admin": {"admin", passwords["admin"]}, "alice": {"alice", passwords["alice"]},
 		"bob": {"bob", passwords["bob"]}, "robot": {"ci", robotToken},
 	}
-	repos := []string{"alice/tools", "secret/data"}
+	repos := []string{"alice/tools", "secret/data", "lab/env"}
 	actions := []string{ActionPull, ActionPush, ActionDelete}
 	want := map[string]string{ // identity → allowed "repo:action" set, written out
 		"anonymous": "alice/tools:pull",
-		"admin":     "alice/tools:pull alice/tools:push alice/tools:delete secret/data:pull secret/data:push secret/data:delete",
+		"admin":     "alice/tools:pull alice/tools:push alice/tools:delete secret/data:pull secret/data:push secret/data:delete lab/env:pull lab/env:push lab/env:delete",
 		"alice":     "alice/tools:pull alice/tools:push alice/tools:delete",
-		"bob":       "alice/tools:pull",
+		"bob":       "alice/tools:pull lab/env:pull lab/env:push",
 		"robot":     "alice/tools:pull alice/tools:push",
 	}
 	for name, id := range identities {

@@ -72,6 +72,9 @@ func New(opts Options) (*Service, error) {
 	if opts.TokenTTL <= 0 || opts.KeyRotation <= 0 || opts.MaxFailedLogins <= 0 || opts.FailedLoginWindow <= 0 || opts.Service == "" {
 		return nil, errors.New("auth: service, token_ttl, key_rotation, max_failed_logins and failed_login_window must be set")
 	}
+	if err := opts.Policy.Validate(); err != nil {
+		return nil, err
+	}
 	s := &Service{opts: opts, users: htpasswd{}, robots: OpenRobots(opts.DataDir), limiter: newLimiter(opts.MaxFailedLogins, opts.FailedLoginWindow), log: opts.Log}
 	if opts.HtpasswdPath != "" {
 		users, err := readHtpasswd(opts.HtpasswdPath)

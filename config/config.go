@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/oyster-registry/oyster/auth"
 	"github.com/oyster-registry/oyster/internal/envconfig"
 	"github.com/oyster-registry/oyster/oci"
 )
@@ -59,6 +60,9 @@ type Auth struct {
 	// PrivateNamespaces only their owners and admins may pull from; "*"
 	// makes every namespace private. The rest anyone may pull.
 	PrivateNamespaces []string `yaml:"private_namespaces"`
+	// Namespaces give group namespaces their members and roles (read,
+	// write, admin) and set visibility per namespace and per repository.
+	Namespaces map[string]auth.NamespaceRules `yaml:"namespaces"`
 	// MaxFailedLogins from one address within FailedLoginWindow block it
 	// until the window ends.
 	MaxFailedLogins   int           `yaml:"max_failed_logins"`
@@ -88,6 +92,11 @@ type Claims struct {
 // Enabled reports whether registry access is checked at all.
 func (a Auth) Enabled() bool { return a.Htpasswd.Path != "" }
 
+// Policy is who may do what, as the token service decides it.
+func (a Auth) Policy() auth.Policy {
+	return auth.Policy{Private: a.PrivateNamespaces, Namespaces: a.Namespaces}
+}
+
 func (a Auth) validate() error {
 	if a.OIDC.Issuer != "" {
 		return errors.New("config: auth.oidc is not supported yet; use auth.htpasswd.path and robot tokens")
@@ -97,6 +106,9 @@ func (a Auth) validate() error {
 	}
 	if a.KeyRotation < a.TokenTTL {
 		return errors.New("config: auth.key_rotation must not be shorter than auth.token_ttl")
+	}
+	if err := a.Policy().Validate(); err != nil {
+		return fmt.Errorf("config: %w", err)
 	}
 	return nil
 }
@@ -278,7 +290,7 @@ func Default() Config {
 		Stage:           Stage{HubWindow: 7 * 24 * time.Hour},
 		Auth: Auth{
 			Admins: []string{"admin"}, Service: "oyster", TokenTTL: 5 * time.Minute, KeyRotation: 30 * 24 * time.Hour,
-			PrivateNamespaces: []string{}, MaxFailedLogins: 10, FailedLoginWindow: time.Minute,
+			PrivateNamespaces: []string{}, Namespaces: map[string]auth.NamespaceRules{}, MaxFailedLogins: 10, FailedLoginWindow: time.Minute,
 			OIDC: OIDC{Claims: Claims{Username: "preferred_username", Groups: "groups"}},
 		},
 	}
@@ -332,8 +344,8 @@ func (c *Config) Validate() error {
 	// The catalog's listings (search, the API, the hub, docker and Library
 	// search) are not yet filtered by what the caller may pull: a private
 	// namespace would show there, so the two are refused together.
-	if c.Auth.Enabled() && len(c.Auth.PrivateNamespaces) > 0 && c.Catalog.Enabled {
-		return errors.New("config: auth.private_namespaces needs catalog.enabled: false until the catalog filters its listings by what the caller may pull")
+	if c.Auth.Enabled() && c.Auth.Policy().HasPrivate() && c.Catalog.Enabled {
+		return errors.New("config: private repositories (auth.private_namespaces, auth.namespaces) need catalog.enabled: false until the catalog filters its listings by what the caller may pull")
 	}
 	switch strings.ToLower(c.Log.Level) {
 	case "debug", "info", "warn", "error":

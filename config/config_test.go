@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/oyster-registry/oyster/auth"
 	"github.com/oyster-registry/oyster/internal/envconfig/envconfigtest"
 )
 
@@ -120,5 +121,35 @@ func TestAuthSwitch(t *testing.T) {
 	}
 	if _, err := Load("", append(private, "OYSTER_CATALOG_ENABLED=false")); err != nil {
 		t.Errorf("private namespaces with the catalog off: %v", err)
+	}
+}
+
+// TestAuthNamespaces: group namespaces come from the file or the
+// environment; an unknown role is refused at start-up, naming the key.
+func TestAuthNamespaces(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "c.yml")
+	os.WriteFile(path, []byte("catalog:\n  enabled: false\nauth:\n  htpasswd:\n    path: /h\n  namespaces:\n    lab:\n      private: true\n      groups: {lab-members: write}\n      public_repositories: [lab/tutorial]\n"), 0o644)
+	cfg, err := Load(path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lab := cfg.Auth.Namespaces["lab"]
+	if !lab.Private || lab.Groups["lab-members"] != auth.RoleWrite || !cfg.Auth.Policy().HasPrivate() {
+		t.Errorf("from the file: %+v", cfg.Auth.Namespaces)
+	}
+	cfg, err = Load(path, []string{"OYSTER_AUTH_NAMESPACES={open: {users: {carol: admin}}}"})
+	if _, kept := cfg.Auth.Namespaces["lab"]; err != nil || kept || cfg.Auth.Namespaces["open"].Users["carol"] != auth.RoleAdmin {
+		t.Errorf("from the environment: %+v %v", cfg.Auth.Namespaces, err)
+	}
+	for env, want := range map[string]string{
+		"OYSTER_AUTH_NAMESPACES={lab: {groups: {g: owner}}}":             `role "owner" is not one of read, write, admin`,
+		"OYSTER_AUTH_NAMESPACES={lab: {public_repositories: [other/x]}}": "not in namespace lab",
+		"OYSTER_AUTH_NAMESPACES={lab: {privat: true}}":                   "privat",
+		"OYSTER_AUTH_NAMESPACES={lab: {private: true}}":                  "catalog.enabled: false",
+	} {
+		env := []string{"OYSTER_AUTH_HTPASSWD_PATH=/h", env}
+		if _, err := Load("", env); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: %v, want %q", env[1], err, want)
+		}
 	}
 }

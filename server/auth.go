@@ -43,7 +43,7 @@ func (s *Server) openAuth() (*auth.Service, error) {
 	return auth.New(auth.Options{
 		DataDir: s.cfg.Data, HtpasswdPath: a.Htpasswd.Path, Admins: a.Admins, Service: a.Service,
 		ExternalURL: s.cfg.ExternalURL, TokenTTL: a.TokenTTL, KeyRotation: a.KeyRotation,
-		Policy:          auth.Policy{Private: a.PrivateNamespaces},
+		Policy:          a.Policy(),
 		MaxFailedLogins: a.MaxFailedLogins, FailedLoginWindow: a.FailedLoginWindow, Log: s.log,
 	})
 }

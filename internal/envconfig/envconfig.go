@@ -39,7 +39,8 @@ func Load(cfg any, path, prefix string, environ []string) error {
 // Apply overrides the fields of the struct cfg points to from environ's
 // <prefix>_<PATH> variables, as Load does for the registry (the stager's
 // configuration uses it with OYSTER_STAGER). A list takes comma-separated
-// values.
+// values; a map, YAML flow style ({lab: {private: true}}), replacing the
+// file's.
 func Apply(cfg any, prefix string, environ []string) error {
 	env := map[string]string{}
 	for _, kv := range environ {
@@ -98,6 +99,11 @@ func setField(field reflect.Value, raw string) error {
 	switch field.Kind() {
 	case reflect.String:
 		field.SetString(raw)
+	case reflect.Map: // auth.namespaces: YAML flow style, {lab: {private: true}}
+		field.Set(reflect.Zero(field.Type()))
+		dec := yaml.NewDecoder(strings.NewReader(raw))
+		dec.KnownFields(true)
+		return dec.Decode(field.Addr().Interface())
 	case reflect.Slice:
 		if field.Type().Elem().Kind() == reflect.Struct { // sources: YAML flow style, [{name: a, url: b}]
 			dec := yaml.NewDecoder(strings.NewReader(raw))
