@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"github.com/opencontainers/go-digest"
+
+	"github.com/oyster-registry/oyster/auth"
 )
 
 // imageOf is the Library API's view of a stored SIF image.
@@ -72,6 +74,9 @@ func (l *Library) createImage(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	repo := strings.Join(segs, "/")
+	if !l.may(r.Context(), auth.ActionPush, repo) {
+		return refusal(r.Context(), "pushing to "+repo)
+	}
 	if _, _, err := l.lookup(r.Context(), repo, 3, "container"); err != nil {
 		return err
 	}
@@ -92,6 +97,9 @@ func (l *Library) deleteImage(w http.ResponseWriter, r *http.Request) error {
 	ref, img, err := l.requestedImage(r)
 	if err != nil {
 		return err
+	}
+	if !l.may(r.Context(), auth.ActionDelete, img.repo) {
+		return refusal(r.Context(), "deleting from "+img.repo)
 	}
 	tags := []string{ref.tag}
 	if ref.hash != "" {
@@ -166,6 +174,9 @@ func (l *Library) setTagOf(w http.ResponseWriter, r *http.Request, withArch bool
 	if err != nil {
 		return err
 	}
+	if repo := strings.Join(segs, "/"); !l.may(r.Context(), auth.ActionPush, repo) {
+		return refusal(r.Context(), "tagging in "+repo)
+	}
 	var t archTag
 	if err := readJSON(r, &t); err != nil {
 		return err
@@ -191,10 +202,12 @@ func (l *Library) setTagOf(w http.ResponseWriter, r *http.Request, withArch bool
 	return respond(w, struct{}{})
 }
 
-// pull answers GET /v1/imagefile/<ref>?arch= with a redirect to the SIF's
-// blob on /v2/, which serves Range requests: the client library then
-// downloads it in parts, concurrently, or follows the redirect in one
-// stream. The redirect counts as the pull.
+// pull answers GET /v1/imagefile/<ref>?arch= and counts the pull. With
+// auth off it redirects to the SIF's blob on /v2/, which serves Range
+// requests: the client library then downloads it in parts, concurrently.
+// With auth on it serves the blob itself, fetched in process as the
+// caller: the client would send its Library token to /v2/ after the
+// redirect, and /v2/ takes registry tokens only.
 func (l *Library) pull(w http.ResponseWriter, r *http.Request) error {
 	_, img, err := l.requestedImage(r)
 	if err != nil {
@@ -202,6 +215,9 @@ func (l *Library) pull(w http.ResponseWriter, r *http.Request) error {
 	}
 	if l.pulled != nil {
 		l.pulled(img.repo, img.manifest.Digest)
+	}
+	if l.auth != nil {
+		return l.reg.serveBlob(w, r, img.repo, img.sif.Digest)
 	}
 	http.Redirect(w, r, l.baseURL(r)+"/v2/"+img.repo+"/blobs/"+img.sif.Digest.String(), http.StatusSeeOther)
 	return nil

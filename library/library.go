@@ -34,6 +34,7 @@ import (
 
 	"github.com/opencontainers/go-digest"
 
+	"github.com/oyster-registry/oyster/auth"
 	"github.com/oyster-registry/oyster/catalog/search"
 )
 
@@ -43,8 +44,14 @@ const APIVersion = "2.0.0"
 
 // Options are what the Library API needs from the registry process.
 type Options struct {
-	// Registry is the registry's /v2/ API, called in process.
+	// Registry is the registry's /v2/ API, called in process. With auth
+	// on it must authorize each call as CallerOf(the call's context).
 	Registry http.Handler
+	// Auth, when set (auth on), identifies each request's caller; Policy
+	// (the registry's) says what the caller may do. Listings show only
+	// what the caller may pull. Nil: auth off, anyone may do anything.
+	Auth   *auth.Service
+	Policy auth.Policy
 	// Search answers /v1/search; nil when the catalog is disabled.
 	Search *search.Index
 	Log    *slog.Logger
@@ -62,6 +69,8 @@ type Options struct {
 // Library is the Library API's HTTP handler.
 type Library struct {
 	reg      registry
+	auth     *auth.Service
+	policy   auth.Policy
 	search   *search.Index
 	log      *slog.Logger
 	external string
@@ -85,7 +94,7 @@ func New(opts Options) (*Library, error) {
 		log = slog.Default()
 	}
 	l := &Library{
-		reg: registry{opts.Registry}, search: opts.Search, log: log,
+		reg: registry{opts.Registry}, auth: opts.Auth, policy: opts.Policy, search: opts.Search, log: log,
 		external: strings.TrimSuffix(opts.ExternalURL, "/"), pulled: opts.Pulled,
 		uploads: newUploads(),
 	}
@@ -135,7 +144,11 @@ type handlerFunc func(w http.ResponseWriter, r *http.Request) error
 
 func (l *Library) serve(h handlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		if err := h(w, r); err != nil {
+		caller, err := l.identify(r)
+		if err == nil {
+			err = h(w, caller)
+		}
+		if err != nil {
 			writeError(w, l.log, r, err)
 		}
 	}

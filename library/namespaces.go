@@ -5,10 +5,13 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+
+	"github.com/oyster-registry/oyster/auth"
 )
 
 // namespaces are the entities, collections and containers that exist:
-// those the repositories' names hold and those created through the API.
+// those the repositories' names hold and those created through the API,
+// as far as the caller may pull them.
 type namespaces map[string]bool
 
 func (l *Library) namespaces(ctx context.Context) (namespaces, error) {
@@ -18,12 +21,14 @@ func (l *Library) namespaces(ctx context.Context) (namespaces, error) {
 	}
 	ns := namespaces{}
 	for _, repo := range repos {
-		if segs := strings.Split(repo, "/"); len(segs) == 3 {
+		if segs := strings.Split(repo, "/"); len(segs) == 3 && l.mayPull(ctx, repo) {
 			ns.add(segs)
 		}
 	}
 	for _, p := range l.created.all() {
-		ns[p] = true
+		if l.mayPull(ctx, p) {
+			ns[p] = true
+		}
 	}
 	return ns, nil
 }
@@ -47,12 +52,16 @@ func (ns namespaces) children(path string) []string {
 	return out
 }
 
-// lookup parses a path of n segments and checks it exists; it returns
-// the namespaces it listed, nil for a container found by its tags.
+// lookup parses a path of n segments and checks the caller may pull it
+// and it exists; it returns the namespaces it listed, nil for a container
+// found by its tags.
 func (l *Library) lookup(ctx context.Context, path string, n int, what string) ([]string, namespaces, error) {
 	segs, err := parsePath(path, n, n)
 	if err != nil {
 		return nil, nil, err
+	}
+	if !l.mayPull(ctx, path) {
+		return nil, nil, refusal(ctx, "reading "+what+" "+path)
 	}
 	if n == 3 { // a container with tags exists: no need to list them all
 		if tags, err := l.reg.tags(ctx, path); err != nil || len(tags) > 0 {
@@ -165,8 +174,12 @@ type create struct {
 // once the parent exists.
 func (l *Library) createNamespace(ctx context.Context, parent []string, name string) ([]string, namespaces, error) {
 	segs := append(slices.Clone(parent), name)
-	if _, err := parsePath(strings.Join(segs, "/"), len(segs), len(segs)); err != nil {
+	path := strings.Join(segs, "/")
+	if _, err := parsePath(path, len(segs), len(segs)); err != nil {
 		return nil, nil, err
+	}
+	if !l.may(ctx, auth.ActionPush, path) {
+		return nil, nil, refusal(ctx, "creating "+path)
 	}
 	ns, err := l.namespaces(ctx)
 	if err != nil {
@@ -175,7 +188,6 @@ func (l *Library) createNamespace(ctx context.Context, parent []string, name str
 	if len(parent) > 0 && !ns[strings.Join(parent, "/")] {
 		return nil, nil, notFound("%s not found: create it first", strings.Join(parent, "/"))
 	}
-	path := strings.Join(segs, "/")
 	if err := l.created.add(path); err != nil {
 		return nil, nil, err
 	}

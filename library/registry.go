@@ -70,6 +70,23 @@ func (g registry) call(ctx context.Context, method, target string, header http.H
 	return resp, nil
 }
 
+// serveBlob answers r with blob d of repo straight from the registry
+// (Range requests included), fetched as r's caller.
+func (g registry) serveBlob(w http.ResponseWriter, r *http.Request, repo string, d digest.Digest) error {
+	req, err := http.NewRequestWithContext(r.Context(), http.MethodGet, "http://registry.internal/v2/"+repo+"/blobs/"+d.String(), http.NoBody)
+	if err != nil {
+		return err
+	}
+	for _, h := range []string{"Range", "If-Range", "If-None-Match", "If-Modified-Since"} {
+		if v := r.Header.Get(h); v != "" {
+			req.Header.Set(h, v)
+		}
+	}
+	req.RequestURI = req.URL.RequestURI()
+	g.h.ServeHTTP(w, req)
+	return nil
+}
+
 // registryError turns a failed call into an error for the client: the
 // registry's own message for a client error, an internal error otherwise.
 func registryError(what string, resp *response) error {

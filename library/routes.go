@@ -43,8 +43,18 @@ func (l *Library) config(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// tokenStatus answers for the token mode in force: Oyster checks no
-// tokens yet, so every caller, with a token or not, is served.
+// tokenStatus answers `apptainer remote login` for the token mode in
+// force. With auth off every caller, with a token or not, is served. With
+// auth on a token the registry accepts is valid (a bad one was refused
+// with 401 before this ran), and a request without one is refused too:
+// there is no token to check.
 func (l *Library) tokenStatus(w http.ResponseWriter, r *http.Request) error {
-	return respond(w, map[string]string{"status": "valid", "message": "this registry checks no tokens: every request is anonymous"})
+	if l.auth == nil {
+		return respond(w, map[string]string{"status": "valid", "message": "this registry checks no tokens: every request is anonymous"})
+	}
+	id := CallerOf(r.Context())
+	if id.Name == "" {
+		return &apiError{http.StatusUnauthorized, "no token was sent"}
+	}
+	return respond(w, map[string]string{"status": "valid", "message": "the token of " + id.Name})
 }

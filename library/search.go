@@ -41,6 +41,9 @@ func (l *Library) searchImages(w http.ResponseWriter, r *http.Request) error {
 	out := searchResults{Entities: []entity{}, Collections: []collection{}, Containers: []container{}, Images: []image{}}
 	images := map[string]int{} // image ID → its place in out.Images
 	for _, hit := range resp.Results {
+		if !l.mayPull(r.Context(), hit.Repository) {
+			continue
+		}
 		imgs, err := l.tagImages(r.Context(), hit.Repository, hit.Digest)
 		if isNotFound(err) {
 			continue // deleted since it was indexed

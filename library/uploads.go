@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/opencontainers/go-digest"
+
+	"github.com/oyster-registry/oyster/auth"
 )
 
 // An upload streams a SIF into a registry upload session, in one request
@@ -49,7 +51,15 @@ type upload struct {
 	loc      string         // the registry's session
 	closed   bool
 	touched  time.Time // the last request of the session
+	// owner began the session, and its registry calls are made as owner:
+	// the client sends the parts to the upload URL without its token (it
+	// would send none to a presigned URL), so the session's unguessable
+	// ID is what lets a request continue it.
+	owner auth.Identity
 }
+
+// as is ctx with the session's owner as the caller.
+func (u *upload) as(ctx context.Context) context.Context { return withCaller(ctx, u.owner) }
 
 type uploads struct {
 	mu  sync.Mutex
@@ -101,12 +111,15 @@ func (l *Library) begin(r *http.Request, size int64, parts int) (*upload, error)
 	if size <= 0 {
 		return nil, badRequest("filesize must be positive, not %d", size)
 	}
+	if !l.may(r.Context(), auth.ActionPush, repo) {
+		return nil, refusal(r.Context(), "pushing to "+repo)
+	}
 	if _, _, err := l.lookup(r.Context(), repo, 3, "container"); err != nil {
 		return nil, err
 	}
 	for _, old := range l.uploads.idle() {
 		l.log.Info("library: dropping an idle upload", "repo", old.repo, "received", old.received, "size", old.size)
-		if err := l.reg.cancelUpload(r.Context(), old.loc); err != nil {
+		if err := l.reg.cancelUpload(old.as(r.Context()), old.loc); err != nil {
 			l.log.Warn("library: cancelling an upload", "repo", old.repo, "error", err)
 		}
 	}
@@ -114,7 +127,7 @@ func (l *Library) begin(r *http.Request, size int64, parts int) (*upload, error)
 	if err != nil {
 		return nil, err
 	}
-	u := &upload{id: rand.Text(), imageID: id, repo: repo, digest: d, size: size, parts: parts, next: 1, partSHA: map[int]string{}, loc: loc, touched: l.uploads.now()}
+	u := &upload{id: rand.Text(), imageID: id, repo: repo, digest: d, size: size, parts: parts, next: 1, partSHA: map[int]string{}, loc: loc, touched: l.uploads.now(), owner: CallerOf(r.Context())}
 	l.uploads.mu.Lock()
 	defer l.uploads.mu.Unlock()
 	if len(l.uploads.m) >= maxUploads {
@@ -151,7 +164,7 @@ func (l *Library) end(ctx context.Context, u *upload, committed bool) {
 	delete(l.uploads.m, u.id)
 	l.uploads.mu.Unlock()
 	if !committed {
-		if err := l.reg.cancelUpload(context.WithoutCancel(ctx), u.loc); err != nil {
+		if err := l.reg.cancelUpload(u.as(context.WithoutCancel(ctx)), u.loc); err != nil {
 			l.log.Warn("library: cancelling an upload", "repo", u.repo, "error", err)
 		}
 	}
@@ -170,7 +183,7 @@ func (l *Library) appendPart(r *http.Request, u *upload, n int64) (string, error
 		return "", badRequest("this part is %d bytes, not %d", n, r.ContentLength)
 	}
 	h := sha256.New()
-	loc, err := l.reg.appendUpload(r.Context(), u.loc, u.received, n, io.TeeReader(r.Body, h))
+	loc, err := l.reg.appendUpload(u.as(r.Context()), u.loc, u.received, n, io.TeeReader(r.Body, h))
 	if err != nil {
 		return "", err
 	}
@@ -184,7 +197,7 @@ func (l *Library) commit(ctx context.Context, u *upload) error {
 	if u.received != u.size {
 		return l.fail(ctx, u, badRequest("upload incomplete: %d of %d bytes received; nothing was stored", u.received, u.size))
 	}
-	if err := l.reg.finishUpload(ctx, u.loc, u.digest, nil); err != nil {
+	if err := l.reg.finishUpload(u.as(ctx), u.loc, u.digest, nil); err != nil {
 		return l.fail(ctx, u, err)
 	}
 	l.end(ctx, u, true)

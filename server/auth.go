@@ -9,6 +9,7 @@ import (
 	dauth "github.com/distribution/distribution/v3/registry/auth"
 
 	"github.com/oyster-registry/oyster/auth"
+	"github.com/oyster-registry/oyster/library"
 )
 
 // accessControllerName is how Oyster's token checks are registered with
@@ -78,6 +79,34 @@ func (s *Server) authorizeV2(next http.Handler) http.Handler {
 			return
 		}
 		next.ServeHTTP(w, r.WithContext(auth.WithGrant(r.Context(), grant)))
+	})
+}
+
+// authorizeLibraryCall checks the Library API's in-process /v2/ calls as
+// the Library request's caller (library.CallerOf), who proved who they
+// are to the Library (auth.Service.Identify) rather than with a registry
+// token. The repository list is the exception: the Library reads all of
+// it and shows only what the caller may pull. policy is the auth
+// service's.
+func (s *Server) authorizeLibraryCall(policy auth.Policy, next http.Handler) http.Handler {
+	if s.auth == nil {
+		return next
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		req := requestOf(r.Context())
+		if req.path.Kind == notV2 || req.pathErr != nil {
+			next.ServeHTTP(w, r)
+			return
+		}
+		id := library.CallerOf(r.Context())
+		access := v2Access(r, req.path)
+		for _, a := range access {
+			if req.path.Kind != v2Catalog && !policy.Allowed(id, a) {
+				writeOCIError(w, errcode.ErrorCodeDenied.WithMessage(fmt.Sprintf("%q may not %s %s", id.Name, a.Action, a.Name)))
+				return
+			}
+		}
+		next.ServeHTTP(w, r.WithContext(auth.WithGrant(r.Context(), &auth.Grant{Subject: id.Name, Access: access})))
 	})
 }
 

@@ -16,8 +16,11 @@ import (
 // the normal path to events and the catalog; a Library pull counts as a
 // pull of its manifest.
 func (s *Server) openLibrary() (*library.Library, error) {
+	policy := s.cfg.Auth.Policy()
 	opts := library.Options{
-		Registry:       classifyV2(s.authorizeV2(guardV2(http.HandlerFunc(s.serveV2)))),
+		Registry:       classifyV2(s.authorizeLibraryCall(policy, guardV2(http.HandlerFunc(s.serveV2)))),
+		Auth:           s.auth,
+		Policy:         policy,
 		Log:            s.log,
 		ExternalURL:    s.cfg.ExternalURL,
 		NamespacesFile: filepath.Join(s.cfg.Data, "library-namespaces.json"),
