@@ -39,7 +39,7 @@ func (s *Stage) list(w http.ResponseWriter, r *http.Request) error {
 	if cluster == "" {
 		cluster = "default"
 	}
-	list, err := s.Planner.List(r.Context(), cluster)
+	list, err := s.Planner.List(r.Context(), cluster, nil)
 	if err != nil {
 		return err
 	}

@@ -98,11 +98,17 @@ var ErrUnknownImage = errors.New("no such image in the catalog")
 var ErrBadRef = errors.New("reference must be repository:tag or repository@digest")
 
 // List is cluster's staging list: pins first, then query matches, then
-// hub selections newest first, each image once.
-func (p *Planner) List(ctx context.Context, cluster string) (api.StageList, error) {
+// hub selections newest first, each image once, and only images of
+// repositories visible accepts (the stager's caller may pull them; nil:
+// every image, as with auth off). A stager stages nothing it could not
+// pull.
+func (p *Planner) List(ctx context.Context, cluster string, visible func(repo string) bool) (api.StageList, error) {
 	list := api.StageList{Cluster: cluster, Images: []api.StageImage{}}
 	seen := map[digest.Digest]int{}
 	add := func(im api.StageImage) {
+		if visible != nil && !visible(im.Repository) {
+			return
+		}
 		if i, ok := seen[im.Digest]; ok {
 			list.Images[i].Pinned = list.Images[i].Pinned || im.Pinned
 			return

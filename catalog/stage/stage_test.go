@@ -11,6 +11,7 @@ import (
 	"github.com/opencontainers/go-digest"
 
 	"github.com/oyster-registry/oyster/api"
+	"github.com/oyster-registry/oyster/auth"
 	"github.com/oyster-registry/oyster/catalog"
 	"github.com/oyster-registry/oyster/catalog/catalogtest"
 )
@@ -52,7 +53,7 @@ func TestList(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
-	l, err := p.List(ctx, "cpu")
+	l, err := p.List(ctx, "cpu", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -61,12 +62,12 @@ func TestList(t *testing.T) {
 	if got := summary(l); !reflect.DeepEqual(got, want) {
 		t.Errorf("cpu list\n got %v\nwant %v", got, want)
 	}
-	gpu, _ := p.List(ctx, "gpu")
+	gpu, _ := p.List(ctx, "gpu", nil)
 	if got := summary(gpu); len(got) != 3 || !got[1].Pinned || got[1].Reason != "pinned" {
 		t.Errorf("gpu list: the API pin does not apply: %v", got)
 	}
 	now = now.Add(25 * time.Hour) // the selection ages out
-	l, _ = p.List(ctx, "cpu")
+	l, _ = p.List(ctx, "cpu", nil)
 	if len(l.Images) != 2 {
 		t.Errorf("after the hub window: %v", summary(l))
 	}
@@ -99,5 +100,47 @@ func TestRefusals(t *testing.T) {
 	}
 	if ok, err := p.Unpin(api.StagePin{Ref: "lab/none:1"}); ok || err != nil {
 		t.Errorf("Unpin of nothing: %v, %v", ok, err)
+	}
+}
+
+// TestListVisible filters a list by what the caller may pull, as the
+// registry's policy says with namespace lab private: anonymous stagers
+// get the public image only, a robot with pull on lab gets lab's pin,
+// query match and hub selection too.
+func TestListVisible(t *testing.T) {
+	c := catalogtest.New(t)
+	secret, sci, nb, tool := record("lab/secret", "1", "secret", nil), record("lab/sci", "2", "sci", map[string]string{"stage": "yes"}),
+		record("lab/nb", "3", "nb", nil), record("pub/tool", "4", "tool", map[string]string{"stage": "yes"})
+	c.Put(t, secret, sci, nb, tool)
+	p, err := Open(filepath.Join(t.TempDir(), "stage.json"), c.Store, c.Search, Config{Pins: []string{"lab/secret:1"}, Query: "label:stage=yes", HubWindow: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.Select("lab/nb@" + nb.Digest.String()); err != nil {
+		t.Fatal(err)
+	}
+	policy := auth.Policy{Private: []string{"lab"}}
+	mayPull := func(id auth.Identity) func(string) bool {
+		return func(repo string) bool {
+			return policy.Allowed(id, auth.Access{Type: "repository", Name: repo, Action: auth.ActionPull})
+		}
+	}
+	robot := auth.Identity{Name: "robot:stager", Robot: []auth.NamespaceGrant{{Namespace: "lab", Actions: []string{auth.ActionPull}}}}
+	for who, want := range map[string][]string{
+		"anonymous": {"pub/tool"},
+		"robot":     {"lab/secret", "lab/sci", "pub/tool", "lab/nb"},
+	} {
+		id := map[string]auth.Identity{"robot": robot}[who]
+		l, err := p.List(context.Background(), "cpu", mayPull(id))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, im := range l.Images {
+			got = append(got, im.Repository)
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("%s's list: %v, want %v", who, got, want)
+		}
 	}
 }
