@@ -13,10 +13,19 @@ without restarting the hub; a short cache keeps one busy hub from asking
 Oyster for every page, and when Oyster does not answer the hub keeps
 offering the last list it got, saying so in its log. See README.md beside
 this file for the three set-ups.
+
+When the authenticator keeps auth_state (c.Authenticator.enable_auth_state,
+as OAuthenticator does with the user's access_token), each user's lists are
+fetched with that user's token, so each dropdown shows what that user may
+pull, and a submitted image is checked against that user's list. Without
+auth_state Oyster is asked anonymously: public images only, when Oyster's
+auth is on.
 """
 
 import asyncio
+import collections
 import copy
+import hashlib
 import html
 import http.client
 import json
@@ -54,9 +63,13 @@ class Oyster:
     hub.query). options: for profile_list, "" (one profile per image), "1"
     (plus one profile with an image dropdown) or "only" (just that one).
     ttl: seconds an answer is reused. timeout: seconds to wait for Oyster.
+    auth_state_key: the key of the user's token in the authenticator's
+    auth_state ("" never sends one). max_users: how many callers' answers
+    are cached; the least recently used go first.
     """
 
-    def __init__(self, url, *, public_url=None, query="", options="", ttl=30.0, timeout=5.0, log=None):
+    def __init__(self, url, *, public_url=None, query="", options="", ttl=30.0, timeout=5.0, log=None,
+                 auth_state_key="access_token", max_users=1000):
         self.url = url.rstrip("/")
         self.public_url = (public_url or url).rstrip("/")
         self.query = query
@@ -64,10 +77,17 @@ class Oyster:
         self.ttl = ttl
         self.timeout = timeout
         self.log = log or logging.getLogger("JupyterHub.oyster")
-        self._answers = {}
+        self.auth_state_key = auth_state_key
+        self.max_users = max(1, max_users)
+        # caller (a hash of the token; "" is anonymous) -> path -> _Answer,
+        # least recently used first.
+        self._answers = collections.OrderedDict()
         # What each spawner's last form showed: an image offered a moment
         # ago stays acceptable even if its tag moved before the submit.
         self._shown = weakref.WeakKeyDictionary()
+        # The token last read for each spawner's user, for allowed_images,
+        # which DockerSpawner calls synchronously (auth_state is async).
+        self._tokens = weakref.WeakKeyDictionary()
 
     # -- the callables jupyterhub_config.py assigns ------------------------
 
@@ -75,29 +95,31 @@ class Oyster:
         """For c.KubeSpawner.profile_list: a fresh copy each call, because
         KubeSpawner fills in defaults in the profiles it is given."""
         params = {"options": self.options} if self.options else {}
-        return copy.deepcopy(await self._get("profiles", params))
+        return copy.deepcopy(await self._get("profiles", params, await self._token(spawner)))
 
     def allowed_images(self, spawner):
         """For c.DockerSpawner.allowed_images, which DockerSpawner calls
         synchronously: display name -> pinned image, plus each pinned image
         -> itself so that DockerSpawner's start-time check also admits what
         options_form submits. It blocks the hub for at most `timeout`
-        seconds, and only when the cached list is older than `ttl`."""
-        images = self._get_sync("images", {})
+        seconds, and only when the cached list is older than `ttl`. The
+        user's token is the one options_form or pre_spawn_hook last read
+        for this spawner (anonymous before either ran)."""
+        images = self._get_sync("images", {}, self._tokens.get(spawner) if spawner is not None else None)
         return {**images, **{ref: ref for ref in images.values()}}
 
     async def options_form(self, spawner):
         """For c.Spawner.options_form (any spawner): a searchable select of
         the catalog's images. The search box asks Oyster from the browser
         and falls back to matching names when Oyster cannot be reached."""
-        profiles = await self._get("profiles", {})
+        profiles = await self._get("profiles", {}, await self._token(spawner))
         self._remember(spawner, {p["kubespawner_override"]["image"] for p in profiles})
         return render_form(profiles, self.public_url + "/api/v1/hub/images", self.query)
 
     async def options_from_form(self, formdata, spawner=None):
         """For c.Spawner.options_from_form: {"image": the pinned image}, or
-        ValueError for an image this hub did not offer. JupyterHub shows
-        the message above the form."""
+        ValueError for an image this hub did not offer this user. JupyterHub
+        shows the message above the form."""
         image = _first(formdata.get("image"))
         if not image:
             raise ValueError("Choose an image: the form sent none.")
@@ -126,12 +148,40 @@ class Oyster:
         shown = self._shown.get(spawner, set()) if spawner is not None else set()
         if image in shown:
             return
-        profiles = await self._get("profiles", {})
+        profiles = await self._get("profiles", {}, await self._token(spawner))
         if image not in {p["kubespawner_override"]["image"] for p in profiles}:
             raise ValueError(
-                f"{image!r} is not an image this hub offers: choose one from the list "
+                f"{image!r} is not an image this hub offers you: choose one from the list "
                 f"(images come from Oyster at {self.public_url}, pinned by digest)."
             )
+
+    # -- whose token ---------------------------------------------------------
+
+    async def _token(self, spawner):
+        """The token in the spawner's user's auth_state, or None: no
+        spawner, no user, auth_state off or without the key. Remembered
+        for allowed_images."""
+        user = getattr(spawner, "user", None)
+        token = None
+        if user is not None and self.auth_state_key:
+            state = await user.get_auth_state()
+            value = state.get(self.auth_state_key) if isinstance(state, dict) else None
+            token = value if isinstance(value, str) and value else None
+        if spawner is not None:
+            self._tokens[spawner] = token
+        return token
+
+    def _cache(self, token):
+        """The answers cached for the caller holding token; using one makes
+        it the most recently used, and more than max_users drop the least."""
+        caller = hashlib.sha256(token.encode()).hexdigest() if token else ""
+        answers = self._answers.get(caller)
+        if answers is None:
+            answers = self._answers[caller] = {}
+            while len(self._answers) > self.max_users:
+                self._answers.popitem(last=False)
+        self._answers.move_to_end(caller)
+        return answers
 
     # -- fetching, caching, falling back -----------------------------------
 
@@ -142,43 +192,43 @@ class Oyster:
         query = urllib.parse.urlencode(sorted(params.items()))
         return f"/api/v1/hub/{endpoint}" + (f"?{query}" if query else "")
 
-    async def _get(self, endpoint, params):
-        path = self._path(endpoint, params)
-        answer = self._fresh(path)
+    async def _get(self, endpoint, params, token):
+        path, answers = self._path(endpoint, params), self._cache(token)
+        answer = self._fresh(answers, path)
         if answer is not None:
             return answer.value
         try:
-            value = await asyncio.to_thread(self._fetch, path)
+            value = await asyncio.to_thread(self._fetch, path, token)
         except OSError as err:
-            return self._fallback(path, err)
-        return self._store(path, value)
+            return self._fallback(answers, path, err)
+        return self._store(answers, path, value)
 
-    def _get_sync(self, endpoint, params):
-        path = self._path(endpoint, params)
-        answer = self._fresh(path)
+    def _get_sync(self, endpoint, params, token):
+        path, answers = self._path(endpoint, params), self._cache(token)
+        answer = self._fresh(answers, path)
         if answer is not None:
             return answer.value
         try:
-            value = self._fetch(path)
+            value = self._fetch(path, token)
         except OSError as err:
-            return self._fallback(path, err)
-        return self._store(path, value)
+            return self._fallback(answers, path, err)
+        return self._store(answers, path, value)
 
-    def _fresh(self, path):
-        answer = self._answers.get(path)
+    def _fresh(self, answers, path):
+        answer = answers.get(path)
         if answer is not None and _clock() - answer.asked < self.ttl:
             return answer
         return None
 
-    def _store(self, path, value):
-        self._answers[path] = _Answer(value, _clock())
+    def _store(self, answers, path, value):
+        answers[path] = _Answer(value, _clock())
         return value
 
-    def _fallback(self, path, err):
-        """The last good answer for path, with a log line; Oyster is not
-        asked again for `ttl` seconds, so a down Oyster does not slow every
-        spawn page by `timeout`."""
-        answer = self._answers.get(path)
+    def _fallback(self, answers, path, err):
+        """The caller's last good answer for path, with a log line; Oyster
+        is not asked again for `ttl` seconds, so a down Oyster does not
+        slow every spawn page by `timeout`."""
+        answer = answers.get(path)
         if answer is None:
             self.log.error("Oyster at %s did not answer %s (%s) and no earlier answer is cached", self.url, path, err)
             raise OysterUnavailable(f"The image catalog (Oyster at {self.url}) is not answering: {err}")
@@ -189,11 +239,14 @@ class Oyster:
         )
         return answer.value
 
-    def _fetch(self, path):
-        """GET path from Oyster as JSON. Every failure is an OSError (a
-        URLError, or a broken answer turned into one) so that callers have
-        one thing to catch."""
-        request = urllib.request.Request(self.url + path, headers={"Accept": "application/json"})
+    def _fetch(self, path, token):
+        """GET path from Oyster as JSON, with the caller's token if any.
+        Every failure is an OSError (a URLError, or a broken answer turned
+        into one) so that callers have one thing to catch."""
+        headers = {"Accept": "application/json"}
+        if token:
+            headers["Authorization"] = "Bearer " + token
+        request = urllib.request.Request(self.url + path, headers=headers)
         try:
             with urllib.request.urlopen(request, timeout=self.timeout) as resp:
                 value = json.load(resp)

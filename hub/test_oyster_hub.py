@@ -29,6 +29,7 @@ def profile(name, image, description="lab/x:1 · Python 3.11"):
 
 
 SCIPY, TORCH = ref("lab/scipy", 1), ref("lab/torch", 2)
+SECRET = ref("alice/secret", 3)
 
 
 class StubOyster:
@@ -39,12 +40,17 @@ class StubOyster:
         self.status = 200
         self.body = None  # overrides the JSON answer when set
         self.requests = []
+        # token -> the profiles only its holder may pull, beside the public ones
+        self.private = {"alice-token": [profile("Secret", SECRET)]}
+        self.tokens = []  # the token each request carried ("" for none)
         stub = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self):
                 stub.requests.append(self.path)
-                body = stub.answer(self.path)
+                token = self.headers.get("Authorization", "").removeprefix("Bearer ")
+                stub.tokens.append(token)
+                body = stub.answer(self.path, token)
                 self.send_response(stub.status)
                 self.send_header("Content-Type", "application/json")
                 self.end_headers()
@@ -57,14 +63,15 @@ class StubOyster:
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
         threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True).start()
 
-    def answer(self, path):
+    def answer(self, path, token=""):
         if self.body is not None:
             return self.body
         if self.status != 200:
             return json.dumps({"error": {"code": "INVALID_QUERY", "message": "unknown filter nope:"}}).encode()
+        profiles = self.profiles + self.private.get(token, [])
         if urllib.parse.urlsplit(path).path.endswith("/images"):
-            return json.dumps({p["display_name"]: p["kubespawner_override"]["image"] for p in self.profiles}).encode()
-        return json.dumps(self.profiles).encode()
+            return json.dumps({p["display_name"]: p["kubespawner_override"]["image"] for p in profiles}).encode()
+        return json.dumps(profiles).encode()
 
     def stop(self):
         if self.server.fileno() < 0:
@@ -73,12 +80,25 @@ class StubOyster:
         self.server.server_close()
 
 
+class FakeUser:
+    """The part of a JupyterHub User the module touches: auth_state, which
+    JupyterHub decrypts asynchronously (None when it keeps none)."""
+
+    def __init__(self, auth_state):
+        self.auth_state = auth_state
+
+    async def get_auth_state(self):
+        return self.auth_state
+
+
 class FakeSpawner:
     """The parts of a JupyterHub Spawner the module touches."""
 
-    def __init__(self, user_options=None):
+    def __init__(self, user_options=None, user=None):
         self.user_options = user_options or {}
         self.image = "configured/default:latest"
+        if user is not None:
+            self.user = user
 
     def has_trait(self, name):
         return name == "image"
@@ -303,6 +323,92 @@ class PreSpawnHookTest(OysterTestCase):
         await self.oyster.pre_spawn_hook(spawner)
         self.assertEqual(spawner.image, "configured/default:latest")
         self.assertEqual(self.stub.requests, [])
+
+
+
+def alice(**kw):
+    return FakeSpawner(user=FakeUser({"access_token": "alice-token"}), **kw)
+
+
+def bob(**kw):
+    return FakeSpawner(user=FakeUser({"access_token": "bob-token"}), **kw)
+
+
+def images(profiles):
+    return [p["kubespawner_override"]["image"] for p in profiles]
+
+
+class PerUserTest(OysterTestCase):
+    async def test_each_user_gets_the_list_their_token_gets(self):
+        self.assertEqual(images(await self.oyster.profile_list(alice())), [SCIPY, TORCH, SECRET])
+        self.assertEqual(images(await self.oyster.profile_list(bob())), [SCIPY, TORCH])
+        self.assertEqual(images(await self.oyster.profile_list(FakeSpawner())), [SCIPY, TORCH])
+        self.assertEqual(self.stub.tokens, ["alice-token", "bob-token", ""])
+
+    async def test_without_auth_state_is_anonymous(self):
+        for state in [None, {}, {"access_token": ""}, {"access_token": 7}]:
+            with self.subTest(state=state):
+                await Oyster(self.stub.url).profile_list(FakeSpawner(user=FakeUser(state)))
+                self.assertEqual(self.stub.tokens[-1], "")
+
+    async def test_auth_state_key_is_configurable(self):
+        oyster = Oyster(self.stub.url, auth_state_key="globus_token")
+        spawner = FakeSpawner(user=FakeUser({"access_token": "bob-token", "globus_token": "alice-token"}))
+        self.assertIn(SECRET, images(await oyster.profile_list(spawner)))
+        await Oyster(self.stub.url, auth_state_key="").profile_list(alice())
+        self.assertEqual(self.stub.tokens, ["alice-token", ""])
+
+    async def test_cached_per_user(self):
+        await self.oyster.profile_list(alice())
+        await self.oyster.profile_list(bob())
+        await self.oyster.profile_list(alice())
+        self.assertEqual(self.stub.tokens, ["alice-token", "bob-token"], "one user's answer served another, or the cache missed")
+
+    async def test_users_cached_are_bounded(self):
+        oyster = Oyster(self.stub.url, max_users=2)
+        carol = FakeSpawner(user=FakeUser({"access_token": "carol-token"}))
+        for spawner in [alice(), bob(), carol, bob(), alice()]:
+            await oyster.profile_list(spawner)
+        self.assertEqual(self.stub.tokens, ["alice-token", "bob-token", "carol-token", "alice-token"],
+                         "alice's answer outlived the bound, or bob's (recently used) did not")
+        self.assertEqual(len(oyster._answers), 2)
+
+    async def test_form_shows_each_user_their_images(self):
+        form = FormParser()
+        form.feed(await self.oyster.options_form(alice()))
+        self.assertIn(SECRET, [o["value"] for o in form.options])
+        form = FormParser()
+        form.feed(await self.oyster.options_form(bob()))
+        self.assertNotIn(SECRET, [o["value"] for o in form.options])
+
+    async def test_a_user_cannot_submit_another_users_image(self):
+        self.assertEqual(await self.oyster.options_from_form({"image": [SECRET]}, spawner=alice()), {"image": SECRET})
+        spawner = bob()
+        await self.oyster.options_form(spawner)
+        with self.assertRaisesRegex(ValueError, "not an image this hub offers you"):
+            await self.oyster.options_from_form({"image": [SECRET]}, spawner=spawner)
+        forged = bob(user_options={"image": SECRET})
+        with self.assertRaises(ValueError):
+            await self.oyster.pre_spawn_hook(forged)
+        self.assertEqual(forged.image, "configured/default:latest")
+
+    async def test_allowed_images_uses_the_token_the_hooks_read(self):
+        spawner = alice(user_options={"image": SECRET})
+        self.assertNotIn(SECRET, self.oyster.allowed_images(spawner), "a token was known before any hook ran")
+        await self.oyster.pre_spawn_hook(spawner)
+        self.assertIn(SECRET, self.oyster.allowed_images(spawner))
+        self.assertNotIn(SECRET, self.oyster.allowed_images(bob()))
+
+    async def test_tokens_never_logged(self):
+        await self.oyster.profile_list(alice())
+        self.stub.stop()
+        self.clock.now += 60
+        with self.assertLogs("JupyterHub.oyster", "WARNING") as logs:
+            await self.oyster.profile_list(alice())
+        with self.assertLogs("JupyterHub.oyster", "ERROR") as errors, self.assertRaises(OysterUnavailable) as raised:
+            await self.oyster.profile_list(bob())
+        for line in logs.output + errors.output + [str(raised.exception)]:
+            self.assertNotIn("-token", line)
 
 
 if __name__ == "__main__":
