@@ -39,6 +39,8 @@ func newFixture(t testing.TB, edit func(*Options)) *fixture {
 		DataDir: data, HtpasswdPath: authtest.WriteHtpasswd(t, data, passwords), Admins: []string{"admin"}, Service: "oyster",
 		TokenTTL: 5 * time.Minute, KeyRotation: time.Hour, Policy: Policy{Private: []string{"secret"}},
 		MaxFailedLogins: 3, FailedLoginWindow: time.Minute,
+		Sessions: SessionOptions{Max: 4, Idle: time.Hour, Lifetime: 8 * time.Hour},
+		Robots:   RobotLimits{PerOwner: 2, MaxLifetime: 30 * 24 * time.Hour},
 		Log: slog.New(slog.NewTextHandler(f.log, &slog.HandlerOptions{Level: slog.LevelDebug})), Now: f.clock.now,
 	}
 	if edit != nil {

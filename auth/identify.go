@@ -14,8 +14,9 @@ var ErrBadCredentials = errors.New("invalid credentials")
 // API, the web UI, the Library API), which, unlike /v2/, take the
 // caller's credentials directly instead of a registry token: Basic
 // credentials (an htpasswd user, or any username with a robot token as
-// the password) or a bearer robot token. A request without credentials is
-// anonymous: the zero Identity and no error. Failures count against the
+// the password) or a bearer robot token; without them, the web UI's
+// session cookie. A request with none of these is anonymous: the zero
+// Identity and no error (an expired session too). Failures count against the
 // source's failed-login budget like the realm's, and a blocked source is
 // refused without checking.
 func (s *Service) Identify(r *http.Request) (Identity, error) {
@@ -23,7 +24,8 @@ func (s *Service) Identify(r *http.Request) (Identity, error) {
 	if !present {
 		token, isBearer := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 		if !isBearer {
-			return Identity{}, nil
+			sess, _ := s.Session(r)
+			return sess.Identity, nil
 		}
 		user, password, present = "", strings.TrimSpace(token), true
 	}

@@ -25,8 +25,12 @@ const RobotTokenPrefix = "oyster_"
 // do, and the sha256 of its secret; the secret itself is shown once, when
 // it is created, and never stored.
 type Robot struct {
-	ID        string           `json:"id"`
-	Name      string           `json:"name"`
+	ID   string `json:"id"`
+	Name string `json:"name"`
+	// Owner is the user who made the robot in the web UI or the API; ""
+	// (robots made with `registry token`, and files from before owners)
+	// is an admin's.
+	Owner     string           `json:"owner,omitempty"`
 	Grants    []NamespaceGrant `json:"grants"`
 	Created   time.Time        `json:"created"`
 	Expires   time.Time        `json:"expires,omitzero"`
@@ -73,23 +77,38 @@ func ParseGrant(s string) (NamespaceGrant, error) {
 // Create adds a robot and returns it with its token, the only time the
 // token exists outside the caller's hands. A zero expires never expires.
 func (rs *Robots) Create(name string, grants []NamespaceGrant, expires time.Time, now time.Time) (Robot, string, error) {
-	if !robotName.MatchString(name) {
-		return Robot{}, "", fmt.Errorf("robot name %q must be lower-case letters, digits, '.', '_' or '-'", name)
+	return rs.create(Robot{Name: name, Grants: grants, Expires: expires}, now, nil)
+}
+
+// create adds a robot made from spec's name, owner, grants and expiry.
+// admit, if set, may refuse it given the robots there are; it runs under
+// the lock that writes the file, so two creations cannot both pass it.
+func (rs *Robots) create(spec Robot, now time.Time, admit func(map[string]Robot) error) (Robot, string, error) {
+	if !robotName.MatchString(spec.Name) {
+		return Robot{}, "", fmt.Errorf("robot name %q must be lower-case letters, digits, '.', '_' or '-'", spec.Name)
 	}
-	if len(grants) == 0 {
+	if len(spec.Grants) == 0 {
 		return Robot{}, "", errors.New("a robot needs at least one scope")
 	}
-	if !expires.IsZero() && !expires.After(now) {
+	if !spec.Expires.IsZero() && !spec.Expires.After(now) {
 		return Robot{}, "", errors.New("a robot's expiry must be in the future")
 	}
 	id, secret := randomHex(8), randomHex(32)
 	token := RobotTokenPrefix + id + "_" + secret
-	r := Robot{ID: id, Name: name, Grants: grants, Created: now.UTC(), Expires: expires.UTC(), SecretSHA: hashSecret(secret)}
+	r := Robot{ID: id, Name: spec.Name, Owner: spec.Owner, Grants: spec.Grants, Created: now.UTC(), Expires: spec.Expires.UTC(), SecretSHA: hashSecret(secret)}
 	err := rs.update(func(m map[string]Robot) error {
+		if admit != nil {
+			if err := admit(m); err != nil {
+				return err
+			}
+		}
 		m[id] = r
 		return nil
 	})
-	return r, token, err
+	if err != nil {
+		return Robot{}, "", err
+	}
+	return r, token, nil
 }
 
 // Revoke marks a robot revoked; its tokens stop working at once at the
@@ -123,8 +142,8 @@ func (rs *Robots) List() ([]Robot, error) {
 
 // Authenticate returns the robot whose token this is, if it is valid now.
 func (rs *Robots) Authenticate(token string, now time.Time) (Robot, error) {
-	id, secret, ok := strings.Cut(strings.TrimPrefix(token, RobotTokenPrefix), "_")
-	if !ok || !strings.HasPrefix(token, RobotTokenPrefix) {
+	id, secret, ok := splitRobotToken(token)
+	if !ok {
 		return Robot{}, errors.New("malformed robot token")
 	}
 	rs.mu.Lock()
@@ -136,12 +155,47 @@ func (rs *Robots) Authenticate(token string, now time.Time) (Robot, error) {
 		return Robot{}, err
 	case !found || subtle.ConstantTimeCompare([]byte(hashSecret(secret)), []byte(r.SecretSHA)) != 1:
 		return Robot{}, errors.New("unknown robot token")
-	case r.Revoked:
-		return Robot{}, fmt.Errorf("robot token %s (%s) is revoked", r.ID, r.Name)
-	case !r.Expires.IsZero() && !now.Before(r.Expires):
-		return Robot{}, fmt.Errorf("robot token %s (%s) expired", r.ID, r.Name)
+	}
+	if err := r.usable(now); err != nil {
+		return Robot{}, err
 	}
 	return r, nil
+}
+
+// splitRobotToken splits oyster_<id>_<secret>.
+func splitRobotToken(token string) (id, secret string, ok bool) {
+	rest, isRobot := strings.CutPrefix(token, RobotTokenPrefix)
+	if !isRobot {
+		return "", "", false
+	}
+	return strings.Cut(rest, "_")
+}
+
+// Active reports why the robot with id may not be used now: unknown,
+// revoked or expired; nil if it may.
+func (rs *Robots) Active(id string, now time.Time) error {
+	rs.mu.Lock()
+	err := rs.reload()
+	r, found := rs.byID[id]
+	rs.mu.Unlock()
+	switch {
+	case err != nil:
+		return err
+	case !found:
+		return fmt.Errorf("no robot token with id %q", id)
+	}
+	return r.usable(now)
+}
+
+// usable says why r may not be used now, or nil.
+func (r Robot) usable(now time.Time) error {
+	switch {
+	case r.Revoked:
+		return fmt.Errorf("robot token %s (%s) is revoked", r.ID, r.Name)
+	case !r.Expires.IsZero() && !now.Before(r.Expires):
+		return fmt.Errorf("robot token %s (%s) expired", r.ID, r.Name)
+	}
+	return nil
 }
 
 // reload rereads the file if it changed; rs.mu is held.

@@ -41,7 +41,11 @@ type Options struct {
 	// source until the window ends.
 	MaxFailedLogins   int
 	FailedLoginWindow time.Duration
-	Log               *slog.Logger
+	// Sessions bound the web UI's logins.
+	Sessions SessionOptions
+	// Robots bound the robot tokens users make for themselves.
+	Robots RobotLimits
+	Log    *slog.Logger
 	// Now is the clock (tests move it); nil is time.Now.
 	Now func() time.Time
 }
@@ -51,13 +55,14 @@ const issuer = "oyster-token-service"
 
 // Service issues and checks registry tokens.
 type Service struct {
-	opts    Options
-	users   htpasswd
-	keys    *keyRing
-	robots  *Robots
-	limiter *limiter
-	log     *slog.Logger
-	checked verifiedTokens
+	opts     Options
+	users    htpasswd
+	keys     *keyRing
+	robots   *Robots
+	limiter  *limiter
+	log      *slog.Logger
+	checked  verifiedTokens
+	sessions *sessions
 }
 
 // New opens the signing keys (making one if there is none or the newest
@@ -72,10 +77,14 @@ func New(opts Options) (*Service, error) {
 	if opts.TokenTTL <= 0 || opts.KeyRotation <= 0 || opts.MaxFailedLogins <= 0 || opts.FailedLoginWindow <= 0 || opts.Service == "" {
 		return nil, errors.New("auth: service, token_ttl, key_rotation, max_failed_logins and failed_login_window must be set")
 	}
+	if opts.Sessions.Max <= 0 || opts.Sessions.Idle <= 0 || opts.Sessions.Lifetime <= 0 || opts.Robots.PerOwner <= 0 || opts.Robots.MaxLifetime <= 0 {
+		return nil, errors.New("auth: sessions (max, idle, lifetime) and robot limits (per owner, max lifetime) must be set")
+	}
 	if err := opts.Policy.Validate(); err != nil {
 		return nil, err
 	}
-	s := &Service{opts: opts, users: htpasswd{}, robots: OpenRobots(opts.DataDir), limiter: newLimiter(opts.MaxFailedLogins, opts.FailedLoginWindow), log: opts.Log}
+	s := &Service{opts: opts, users: htpasswd{}, robots: OpenRobots(opts.DataDir), limiter: newLimiter(opts.MaxFailedLogins, opts.FailedLoginWindow), log: opts.Log,
+		sessions: &sessions{opts: opts.Sessions, byKey: map[string]*Session{}}}
 	if opts.HtpasswdPath != "" {
 		users, err := readHtpasswd(opts.HtpasswdPath)
 		if err != nil {

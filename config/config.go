@@ -68,6 +68,37 @@ type Auth struct {
 	MaxFailedLogins   int           `yaml:"max_failed_logins"`
 	FailedLoginWindow time.Duration `yaml:"failed_login_window"`
 	OIDC              OIDC          `yaml:"oidc"`
+	Sessions          Sessions      `yaml:"sessions"`
+	Robots            Robots        `yaml:"robots"`
+}
+
+// Sessions bound the web UI's logins. They live in the registry's memory:
+// a restart logs every browser out.
+type Sessions struct {
+	// Max sessions are kept; a login beyond it ends the one idle longest.
+	Max int `yaml:"max"`
+	// IdleTimeout ends a session unused this long; Lifetime ends any
+	// session this long after its login.
+	IdleTimeout time.Duration `yaml:"idle_timeout"`
+	Lifetime    time.Duration `yaml:"lifetime"`
+}
+
+// Robots bound the robot tokens users make for themselves in the web UI
+// and the API (`registry token` is not bound).
+type Robots struct {
+	// PerOwner is how many live robot tokens one user may have.
+	PerOwner int `yaml:"per_owner"`
+	// MaxLifetime caps a token's expiry.
+	MaxLifetime time.Duration `yaml:"max_lifetime"`
+}
+
+// SessionOptions and RobotLimits are the bounds as auth takes them.
+func (a Auth) SessionOptions() auth.SessionOptions {
+	return auth.SessionOptions{Max: a.Sessions.Max, Idle: a.Sessions.IdleTimeout, Lifetime: a.Sessions.Lifetime}
+}
+
+func (a Auth) RobotLimits() auth.RobotLimits {
+	return auth.RobotLimits{PerOwner: a.Robots.PerOwner, MaxLifetime: a.Robots.MaxLifetime}
 }
 
 // Htpasswd names the file of users (bcrypt entries, htpasswd -B).
@@ -103,6 +134,9 @@ func (a Auth) validate() error {
 	}
 	if a.Service == "" || a.TokenTTL <= 0 || a.KeyRotation <= 0 || a.MaxFailedLogins < 1 || a.FailedLoginWindow <= 0 {
 		return errors.New("config: auth.service, token_ttl, key_rotation, max_failed_logins and failed_login_window must be set and positive")
+	}
+	if a.Sessions.Max < 1 || a.Sessions.IdleTimeout <= 0 || a.Sessions.Lifetime <= 0 || a.Robots.PerOwner < 1 || a.Robots.MaxLifetime <= 0 {
+		return errors.New("config: auth.sessions (max, idle_timeout, lifetime) and auth.robots (per_owner, max_lifetime) must be set and positive")
 	}
 	if a.KeyRotation < a.TokenTTL {
 		return errors.New("config: auth.key_rotation must not be shorter than auth.token_ttl")
@@ -291,7 +325,9 @@ func Default() Config {
 		Auth: Auth{
 			Admins: []string{"admin"}, Service: "oyster", TokenTTL: 5 * time.Minute, KeyRotation: 30 * 24 * time.Hour,
 			PrivateNamespaces: []string{}, Namespaces: map[string]auth.NamespaceRules{}, MaxFailedLogins: 10, FailedLoginWindow: time.Minute,
-			OIDC: OIDC{Claims: Claims{Username: "preferred_username", Groups: "groups"}},
+			OIDC:     OIDC{Claims: Claims{Username: "preferred_username", Groups: "groups"}},
+			Sessions: Sessions{Max: 10000, IdleTimeout: 2 * time.Hour, Lifetime: 24 * time.Hour},
+			Robots:   Robots{PerOwner: 100, MaxLifetime: 365 * 24 * time.Hour},
 		},
 	}
 }

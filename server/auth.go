@@ -46,6 +46,7 @@ func (s *Server) openAuth() (*auth.Service, error) {
 		ExternalURL: s.cfg.ExternalURL, TokenTTL: a.TokenTTL, KeyRotation: a.KeyRotation,
 		Policy:          a.Policy(),
 		MaxFailedLogins: a.MaxFailedLogins, FailedLoginWindow: a.FailedLoginWindow, Log: s.log,
+		Sessions: a.SessionOptions(), Robots: a.RobotLimits(),
 	})
 }
 
