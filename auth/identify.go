@@ -14,9 +14,12 @@ var ErrBadCredentials = errors.New("invalid credentials")
 // API, the web UI, the Library API), which, unlike /v2/, take the
 // caller's credentials directly instead of a registry token: Basic
 // credentials (an htpasswd user, or any username with a robot token as
-// the password) or a bearer robot token; without them, the web UI's
-// session cookie. A request with none of these is anonymous: the zero
-// Identity and no error (an expired session too). Failures count against the
+// the password) or a bearer robot token; without them, on GET and HEAD
+// only, the web UI's session cookie (a session changes things only through
+// the UI's forms, which check a CSRF token: a cookie-borne POST to the
+// Library or the JSON API would be forgeable). A request with none of
+// these is anonymous: the zero Identity and no error (an expired session
+// too). Failures count against the
 // source's failed-login budget like the realm's, and a blocked source is
 // refused without checking.
 func (s *Service) Identify(r *http.Request) (Identity, error) {
@@ -24,8 +27,7 @@ func (s *Service) Identify(r *http.Request) (Identity, error) {
 	if !present {
 		token, isBearer := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 		if !isBearer {
-			sess, _ := s.Session(r)
-			return sess.Identity, nil
+			return s.readingSession(r), nil
 		}
 		user, password, present = "", strings.TrimSpace(token), true
 	}
@@ -47,4 +49,14 @@ func (s *Service) Identify(r *http.Request) (Identity, error) {
 // lists) filters by.
 func (s *Service) MayPull(id Identity, repo string) bool {
 	return s.opts.Policy.Allowed(id, Access{Type: "repository", Name: repo, Action: ActionPull})
+}
+
+// readingSession is the identity of a GET or HEAD request's session, or
+// anonymous.
+func (s *Service) readingSession(r *http.Request) Identity {
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		return Identity{}
+	}
+	sess, _ := s.Session(r)
+	return sess.Identity
 }

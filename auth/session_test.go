@@ -49,6 +49,11 @@ func TestSessionLogin(t *testing.T) {
 	if err != nil || id.Name != "alice" {
 		t.Errorf("Identify with the session: %q, %v", id.Name, err)
 	}
+	post := withCookie(c)
+	post.Method = http.MethodPost
+	if id, _ := f.svc.Identify(post); id.Name != "" {
+		t.Errorf("Identify took the session on a POST, as %q; only the UI's CSRF-checked forms may", id.Name)
+	}
 	sess, ok := f.svc.Session(withCookie(c))
 	if !ok || len(sess.CSRF) < 32 {
 		t.Errorf("session %+v, %v: want one with a CSRF token", sess, ok)
