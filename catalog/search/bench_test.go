@@ -81,6 +81,45 @@ func BenchmarkSearch(b *testing.B) {
 			b.ReportMetric(float64(res.Total), "hits")
 		})
 	}
+	benchVisible(b, ix)
+}
+
+// benchVisible times each query with and without a caller's filter that
+// hides every tenth namespace, alternating the two in one loop so that
+// both see the same machine, and reports the filtered latencies and their
+// ratio to the unfiltered ones.
+func benchVisible(b *testing.B, ix *Index) {
+	hidden := map[string]bool{}
+	for i := 0; i < len(namespaces); i += 10 {
+		hidden[namespaces[i]] = true
+	}
+	visible := func(repo string) bool { return !hidden[namespace(repo)] }
+	for _, q := range benchQueries {
+		name := strings.NewReplacer(" ", "_", "/", "|").Replace(q)
+		b.Run("visible/q="+name, func(b *testing.B) {
+			var plain, filtered []time.Duration
+			for b.Loop() {
+				for _, v := range []func(string) bool{nil, visible} {
+					start := time.Now()
+					if _, err := ix.Search(context.Background(), Request{Query: q, Visible: v}); err != nil {
+						b.Fatal(err)
+					}
+					if v == nil {
+						plain = append(plain, time.Since(start))
+					} else {
+						filtered = append(filtered, time.Since(start))
+					}
+				}
+			}
+			slices.Sort(plain)
+			slices.Sort(filtered)
+			p50, p99 := len(plain)/2, len(plain)*99/100
+			b.ReportMetric(ms(filtered[p50]), "p50-ms")
+			b.ReportMetric(ms(filtered[p99]), "p99-ms")
+			b.ReportMetric(float64(filtered[p50])/float64(plain[p50]), "p50-ratio")
+			b.ReportMetric(float64(filtered[p99])/float64(plain[p99]), "p99-ratio")
+		})
+	}
 }
 
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }

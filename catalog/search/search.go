@@ -41,6 +41,11 @@ type Request struct {
 	// pushed many times in a row does not fill a short list. Only the
 	// first page is served; Total still counts every match.
 	OnePerRepository bool `json:"-"`
+	// Visible, when set, keeps only the images of the repositories it
+	// accepts (the ones the caller may pull), before anything is counted:
+	// results, Total and facet counts are all over visible images. nil
+	// shows everything.
+	Visible func(repo string) bool `json:"-"`
 }
 
 // Response is one page of results with facet counts over all of them.
@@ -80,6 +85,7 @@ type searchPlan struct {
 	// onePerRepo, when not 0, is how many hits to keep, one per
 	// repository, of the n read.
 	onePerRepo int
+	visible    func(repo string) bool
 }
 
 // plan checks everything in req that does not need the index.
@@ -112,7 +118,7 @@ func plan(req Request) (*searchPlan, error) {
 			return nil, errorf(-1, "unknown facet %q; known facets: %s", name, strings.Join(sortedKeys(facetSpecs), ", "))
 		}
 	}
-	p := &searchPlan{q: q, from: (page - 1) * per, n: per, sortKey: sortKey, facets: facets}
+	p := &searchPlan{q: q, from: (page - 1) * per, n: per, sortKey: sortKey, facets: facets, visible: req.Visible}
 	if req.OnePerRepository {
 		if page > 1 {
 			return nil, errorf(-1, "one result per repository is served on the first page only")
@@ -236,6 +242,9 @@ func (r *run) match(ctx context.Context, ix *Index) error {
 		if tm, ok := m.(*textMatcher); ok {
 			r.text = append(r.text, tm)
 		}
+	}
+	if r.visible != nil {
+		neg = append(neg, hiddenRepositories(r.visible))
 	}
 	var live uint64
 	for _, v := range r.views {
