@@ -21,6 +21,9 @@ type RepositorySummary struct {
 	Images  int       `json:"images"`
 	Tags    int       `json:"tags"`
 	Updated time.Time `json:"updated"`
+	// Private says only some callers may pull it (auth on, and the
+	// repository not public); it is left out otherwise.
+	Private bool `json:"private,omitempty"`
 }
 
 // RepositoryDetail is GET /api/v1/repositories/{name}: its tags, newest
@@ -29,7 +32,8 @@ type RepositoryDetail struct {
 	Name string    `json:"name"`
 	Tags []TagInfo `json:"tags"`
 	// Untagged counts manifests with no tag (index children, referrers).
-	Untagged int `json:"untagged"`
+	Untagged int  `json:"untagged"`
+	Private  bool `json:"private,omitempty"` // as in RepositorySummary
 }
 
 // TagInfo is one tag of a repository.
@@ -93,6 +97,9 @@ type Image struct {
 	Truncated []string `json:"truncated,omitempty"`
 
 	Pulls uint64 `json:"pulls"`
+	// Private says only some callers may pull it (auth on, and its
+	// repository not public); it is left out otherwise.
+	Private bool `json:"private,omitempty"`
 }
 
 // OCIInfo holds the org.opencontainers.image.* annotations (or labels).
@@ -220,6 +227,7 @@ type SearchHit struct {
 	// Highlights are HTML, text escaped and matched words in <mark>, keyed
 	// by repository, title and description.
 	Highlights map[string][]string `json:"highlights,omitempty"`
+	Private    bool                `json:"private,omitempty"` // as in Image
 }
 
 // FacetCount is one value of a facet, how many results have it, and the

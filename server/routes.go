@@ -31,6 +31,9 @@ func (s *Server) routes() http.Handler {
 		if s.builds != nil { // not a typed nil in the interface
 			opts.Builds = s.builds
 		}
+		if s.auth != nil {
+			opts.Access = webAccess(s.auth)
+		}
 		site := web.New(opts)
 		mux.Handle("/api/", site)
 		mux.Handle("GET /v1/search", site)

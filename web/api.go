@@ -7,6 +7,7 @@ package web
 import (
 	"log/slog"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -29,17 +30,18 @@ func (a *API) repositories(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	names, err := a.Store.RepositoryNames()
+	v := viewerOf(r)
+	names, err := a.visibleRepositories(v)
 	if err != nil {
 		return err
 	}
 	out := api.RepositoryList{Total: len(names), Page: p.number, PerPage: p.size, Repositories: []api.RepositorySummary{}}
 	for _, name := range window(names, p) {
-		d, err := a.repository(name)
+		d, err := a.repository(v, name)
 		if err != nil {
 			return err
 		}
-		s := api.RepositorySummary{Name: name, Images: len(d.Tags) + d.Untagged, Tags: len(d.Tags)}
+		s := api.RepositorySummary{Name: name, Images: len(d.Tags) + d.Untagged, Tags: len(d.Tags), Private: d.Private}
 		if len(d.Tags) > 0 {
 			s.Updated = d.Tags[0].Updated
 		}
@@ -48,13 +50,24 @@ func (a *API) repositories(w http.ResponseWriter, r *http.Request) error {
 	return respond(w, out)
 }
 
-// repository is name's tags, newest first, as the catalog resolves them.
-func (a *API) repository(name string) (*api.RepositoryDetail, error) {
+// visibleRepositories lists, in order, the repositories with records
+// that v may see.
+func (a *API) visibleRepositories(v viewer) ([]string, error) {
+	names, err := a.Store.RepositoryNames()
+	if err != nil || v.mayPull == nil {
+		return names, err
+	}
+	return slices.DeleteFunc(names, func(name string) bool { return !v.sees(name) }), nil
+}
+
+// repository is name's tags, newest first, as the catalog resolves them;
+// the caller has checked that v may see it.
+func (a *API) repository(v viewer, name string) (*api.RepositoryDetail, error) {
 	tags, untagged, err := a.Store.RepositoryTags(name)
 	if err != nil {
 		return nil, err
 	}
-	d := &api.RepositoryDetail{Name: name, Tags: make([]api.TagInfo, len(tags)), Untagged: untagged}
+	d := &api.RepositoryDetail{Name: name, Tags: make([]api.TagInfo, len(tags)), Untagged: untagged, Private: v.private(name)}
 	for i, t := range tags {
 		rec := t.Record
 		d.Tags[i] = api.TagInfo{Tag: t.Tag, Digest: rec.Digest, Kind: rec.Kind, Platforms: rec.Platforms, Size: rec.Size, Updated: rec.Updated, Newest: i == 0}
@@ -62,9 +75,14 @@ func (a *API) repository(name string) (*api.RepositoryDetail, error) {
 	return d, nil
 }
 
-// repositoryFound is name's detail, or NOT_FOUND when it holds nothing.
-func (a *API) repositoryFound(name string) (*api.RepositoryDetail, error) {
-	d, err := a.repository(name)
+// repositoryFound is name's detail, or NOT_FOUND when it holds nothing
+// or v may not see it: the same answer, so that a private name does not
+// leak.
+func (a *API) repositoryFound(v viewer, name string) (*api.RepositoryDetail, error) {
+	if !v.sees(name) {
+		return nil, errorf(api.CodeNotFound, "no repository named %s", strconv.Quote(name))
+	}
+	d, err := a.repository(v, name)
 	if err == nil && len(d.Tags) == 0 && d.Untagged == 0 {
 		return nil, errorf(api.CodeNotFound, "no repository named %s", strconv.Quote(name))
 	}
@@ -72,7 +90,7 @@ func (a *API) repositoryFound(name string) (*api.RepositoryDetail, error) {
 }
 
 func (a *API) repositoryDetail(w http.ResponseWriter, r *http.Request) error {
-	d, err := a.repositoryFound(r.PathValue("name"))
+	d, err := a.repositoryFound(viewerOf(r), r.PathValue("name"))
 	if err != nil {
 		return err
 	}
@@ -97,37 +115,41 @@ func (a *API) image(ref string) (*catalog.Record, error) {
 	return a.Store.Record(catalog.Ref{Repo: name, Digest: d})
 }
 
-// lookup is the record of ref, or NOT_FOUND.
-func (a *API) lookup(ref string) (*catalog.Record, error) {
+// lookup is the record of ref, or NOT_FOUND when there is none or v may
+// not see it: the same answer, so that a private name does not leak.
+func (a *API) lookup(v viewer, ref string) (*catalog.Record, error) {
 	rec, err := a.image(ref)
-	if err == nil && rec == nil {
+	if err == nil && (rec == nil || !v.sees(rec.Repository)) {
 		return nil, errorf(api.CodeNotFound, "no image %s in the catalog", strconv.Quote(ref))
 	}
 	return rec, err
 }
 
 // detail is rec with what is computed on reading it, the images built on
-// it, and its pull count. The JSON API and the image page share it.
-func (a *API) detail(rec *catalog.Record) (*catalog.Record, uint64, error) {
+// it, and its pull count; the images it is built on and those built on it
+// are only those v may see. The JSON API and the image page share it.
+func (a *API) detail(v viewer, rec *catalog.Record) (*catalog.Record, uint64, error) {
 	out := *rec
-	var err error
-	if out.DerivedImages, err = a.Store.DerivedImages(rec.Layers); err != nil {
+	derived, err := a.Store.DerivedImages(rec.Layers)
+	if err != nil {
 		return nil, 0, err
 	}
+	out.DerivedImages, out.BaseImages = v.seenRefs(derived), v.seenRefs(rec.BaseImages)
 	pulls, _ := a.Store.Pulls(rec.Ref()) // a count is not worth failing the page for
 	return &out, pulls, nil
 }
 
 func (a *API) imageDetail(w http.ResponseWriter, r *http.Request) error {
-	rec, err := a.lookup(r.PathValue("ref"))
+	v := viewerOf(r)
+	rec, err := a.lookup(v, r.PathValue("ref"))
 	if err != nil {
 		return err
 	}
-	rec, pulls, err := a.detail(rec)
+	rec, pulls, err := a.detail(v, rec)
 	if err != nil {
 		return err
 	}
-	return respond(w, imageJSON(rec, pulls))
+	return respond(w, imageJSON(rec, pulls, v.private(rec.Repository)))
 }
 
 // packages lists one image's packages, filtered by name substring (q) and
@@ -137,7 +159,7 @@ func (a *API) packages(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	rec, err := a.lookup(r.PathValue("ref"))
+	rec, err := a.lookup(viewerOf(r), r.PathValue("ref"))
 	if err != nil {
 		return err
 	}

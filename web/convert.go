@@ -13,7 +13,9 @@ import (
 // functions copy one into the other; TestAPIShapesCarryEveryField fails
 // when a field is left behind.
 
-func imageJSON(rec *catalog.Record, pulls uint64) api.Image {
+// imageJSON is rec in the API's shape; private marks an image not
+// everyone may pull.
+func imageJSON(rec *catalog.Record, pulls uint64, private bool) api.Image {
 	return api.Image{
 		Repository: rec.Repository, Digest: rec.Digest, MediaType: rec.MediaType, Kind: rec.Kind,
 		Tags: rec.Tags, Updated: rec.Updated, Created: rec.Created,
@@ -33,6 +35,7 @@ func imageJSON(rec *catalog.Record, pulls uint64) api.Image {
 		}),
 		SIF: (*api.SIFInfo)(rec.SIF), IndexErrors: rec.IndexErrors, Pulls: pulls,
 		IndexErrorsOmitted: rec.IndexErrorsOmitted, Partial: rec.Partial, Truncated: rec.Truncated,
+		Private: private,
 	}
 }
 
@@ -46,13 +49,16 @@ func imageRefsJSON(refs []catalog.ImageRef) []api.ImageRef {
 	})
 }
 
-func searchJSON(resp *search.Response) api.SearchResults {
+// searchJSON is resp in the API's shape, with the hits of repositories
+// private accepts marked private.
+func searchJSON(resp *search.Response, private func(repo string) bool) api.SearchResults {
 	out := api.SearchResults{Total: resp.Total, Facets: make(map[string][]api.FacetCount, len(resp.Facets))}
 	out.Results = convertAll(resp.Results, func(h search.Hit) api.SearchHit {
 		return api.SearchHit{
 			Repository: h.Repository, Digest: digest.Digest(h.Digest), Tags: h.Tags, Kind: h.Kind,
 			Title: h.Title, Description: h.Description, Platforms: h.Platforms, Updated: h.Updated, Size: h.Size,
 			Python: h.Python, CUDA: h.CUDA, OS: h.OS, Score: h.Score, Highlights: h.Highlights,
+			Private: private(h.Repository),
 		}
 	})
 	if out.Results == nil {

@@ -25,12 +25,18 @@ type Options struct {
 	Builds Builds
 	// Stage answers the stagers' endpoints; nil leaves them out.
 	Stage *stage.Planner
+	// Access, when auth is on, limits every listing and page to what the
+	// caller may pull; nil (auth off) shows everything to everyone.
+	Access *Access
 }
 
 // New returns the handler for /api/v1/, /v1/search and the UI at /.
 func New(opts Options) http.Handler {
 	a := &API{Store: opts.Store, Search: opts.Search, Log: opts.Log}
-	hub := &Hub{Catalog: &search.HubSource{Index: opts.Search, Store: opts.Store, Query: opts.HubQuery}, RegistryHost: opts.RegistryHost, Log: opts.Log}
+	hub := &Hub{
+		Catalog:      &search.HubSource{Index: opts.Search, Store: opts.Store, Query: opts.HubQuery},
+		RegistryHost: opts.RegistryHost, Log: opts.Log, PerCaller: opts.Access != nil,
+	}
 	mux := http.NewServeMux()
 	all := routes(a, hub)
 	if opts.Builds != nil {
@@ -41,8 +47,8 @@ func New(opts Options) http.Handler {
 	}
 	registerRoutes(mux, opts.Log, all)
 	mux.HandleFunc("/api/", serveJSON(opts.Log, noEndpoint(mux)))
-	registerUI(mux, a, opts.Stage, opts.Builds)
-	return mux
+	u := registerUI(mux, a, opts.Stage, opts.Builds)
+	return withViewer(opts.Access, refuseCredentials(u), mux)
 }
 
 // route is one JSON endpoint, with its path as openapi.json writes it: the

@@ -27,8 +27,10 @@ type HubCatalog interface {
 	// HubImages returns the records matching the configured hub query and,
 	// when q is not empty, q as well: only those a hub can start
 	// (Record.Startable), each once. A q the caller got wrong is a
-	// *search.QueryError, which the endpoints answer with 400.
-	HubImages(ctx context.Context, q string) ([]*catalog.Record, error)
+	// *search.QueryError, which the endpoints answer with 400. visible,
+	// when not nil, keeps only the repositories it accepts: the ones the
+	// caller may pull.
+	HubImages(ctx context.Context, q string, visible func(repo string) bool) ([]*catalog.Record, error)
 }
 
 // Hub serves the JupyterHub endpoints: /api/v1/hub/profiles (a KubeSpawner
@@ -41,6 +43,9 @@ type Hub struct {
 	// hubs pull from; empty means the Host of each request.
 	RegistryHost string
 	Log          *slog.Logger
+	// PerCaller is set when auth is on: each caller gets the images they
+	// may pull, so the answers are no longer for any web page to read.
+	PerCaller bool
 }
 
 // Register adds the hub endpoints, and only them, to mux.
@@ -50,15 +55,19 @@ func (h *Hub) Register(mux *http.ServeMux) {
 
 func (h *Hub) routes() []route {
 	return []route{
-		{"GET", "/api/v1/hub/profiles", anyOrigin(h.profiles)},
-		{"GET", "/api/v1/hub/images", anyOrigin(h.images)},
+		{"GET", "/api/v1/hub/profiles", h.anyOrigin(h.profiles)},
+		{"GET", "/api/v1/hub/images", h.anyOrigin(h.images)},
 	}
 }
 
 // anyOrigin lets any web page read the answers, errors included: spawn
-// pages run on the hub's origin and search here from the browser, and the
-// answers are the same for everyone.
-func anyOrigin(next handlerFunc) handlerFunc {
+// pages run on the hub's origin and search here from the browser, and,
+// with auth off, the answers are the same for everyone. With auth on
+// they are a caller's own, so the header is not sent.
+func (h *Hub) anyOrigin(next handlerFunc) handlerFunc {
+	if h.PerCaller {
+		return next
+	}
 	return func(w http.ResponseWriter, r *http.Request) error {
 		w.Header().Set("Access-Control-Allow-Origin", "*")
 		return next(w, r)
@@ -99,7 +108,7 @@ func (h *Hub) choices(r *http.Request) ([]hubChoice, string, error) {
 	if err != nil {
 		return nil, "", err
 	}
-	recs, err := h.Catalog.HubImages(r.Context(), r.URL.Query().Get("q"))
+	recs, err := h.Catalog.HubImages(r.Context(), r.URL.Query().Get("q"), viewerOf(r).mayPull)
 	if err != nil {
 		return nil, "", err
 	}

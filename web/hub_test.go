@@ -37,10 +37,19 @@ type memHubCatalog struct {
 	called int
 }
 
-func (m *memHubCatalog) HubImages(_ context.Context, q string) ([]*catalog.Record, error) {
+func (m *memHubCatalog) HubImages(_ context.Context, q string, visible func(string) bool) ([]*catalog.Record, error) {
 	m.lastQ = q
 	m.called++
-	return m.recs, m.err
+	if visible == nil {
+		return m.recs, m.err
+	}
+	var out []*catalog.Record
+	for _, rec := range m.recs {
+		if visible(rec.Repository) {
+			out = append(out, rec)
+		}
+	}
+	return out, m.err
 }
 
 func hubRecord(repo, title string, updated time.Time, tags ...string) *catalog.Record {
@@ -599,7 +608,7 @@ func TestHubOffersAMovedTagOnce(t *testing.T) {
 	}
 	c.Put(t, old, cur) // cur takes latest
 	hub := &search.HubSource{Index: c.Search, Store: c.Store, Query: "label:org.oyster.hub=true"}
-	recs, err := hub.HubImages(context.Background(), "")
+	recs, err := hub.HubImages(context.Background(), "", nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,9 +10,10 @@ import (
 
 // searchRequest reads the catalog search parameters of a request, its
 // page within sizes.
+// The request is limited to what the caller may see.
 func searchRequest(r *http.Request, sizes pageSizes) (search.Request, error) {
 	q := r.URL.Query()
-	req := search.Request{Query: q.Get("q"), Sort: q.Get("sort")}
+	req := search.Request{Query: q.Get("q"), Sort: q.Get("sort"), Visible: viewerOf(r).mayPull}
 	p, err := readPage(r, sizes)
 	if err != nil {
 		return req, err
@@ -33,7 +34,7 @@ func (a *API) search(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return respond(w, searchJSON(resp))
+	return respond(w, searchJSON(resp, viewerOf(r).private))
 }
 
 // dockerSearch answers GET /v1/search?q=&n= so that `docker search
@@ -44,7 +45,7 @@ func (a *API) dockerSearch(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	resp, err := a.Search.Search(r.Context(), search.Request{Query: term, PerPage: n, OnePerRepository: true})
+	resp, err := a.Search.Search(r.Context(), search.Request{Query: term, PerPage: n, OnePerRepository: true, Visible: viewerOf(r).mayPull})
 	if err != nil {
 		return err
 	}

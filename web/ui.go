@@ -40,7 +40,7 @@ type ui struct {
 
 // registerUI adds the UI's routes to mux; "/" catches every path nothing
 // else claims and answers with the 404 page.
-func registerUI(mux *http.ServeMux, api *API, planner *stage.Planner, builds Builds) {
+func registerUI(mux *http.ServeMux, api *API, planner *stage.Planner, builds Builds) *ui {
 	u := &ui{api: api, stage: planner, builds: builds, pages: uiPages}
 	mux.Handle("GET /static/", secured(staticHandler()))
 	mux.Handle("GET /{$}", secured(http.HandlerFunc(u.home)))
@@ -55,6 +55,7 @@ func registerUI(mux *http.ServeMux, api *API, planner *stage.Planner, builds Bui
 		registerBuildsUI(mux, u)
 	}
 	mux.Handle("/", secured(http.HandlerFunc(u.notFound)))
+	return u
 }
 
 // secured sets the headers every UI response carries.

@@ -10,6 +10,11 @@ import (
 // How many images each list on the home page shows.
 const homeListSize = 8
 
+// popularScan is how many of the most pulled images the home page reads
+// to find homeListSize the caller may see: a bound on the work, so a
+// caller who may see few of them gets a shorter list.
+const popularScan = 8 * homeListSize
+
 // homeView is the home page: counts and two short lists, or, when the
 // catalog is empty, how to push the first image.
 type homeView struct {
@@ -28,6 +33,7 @@ type homeView struct {
 type pulledView struct {
 	Repository, Tag, Title, URL string
 	Pulls                       int
+	Private                     bool // not everyone may pull it
 }
 
 // pushStep is a heading and the commands under it.
@@ -74,10 +80,11 @@ func firstPush(host string, plain bool) []pushStep {
 
 func (u *ui) fillHome(r *http.Request, v *homeView) error {
 	var err error
-	if v.Images, err = u.api.Search.Count(); err != nil || v.Images == 0 {
+	viewer := viewerOf(r)
+	if v.Images, err = u.visibleImages(r); err != nil || v.Images == 0 {
 		return err
 	}
-	names, err := u.api.Store.RepositoryNames()
+	names, err := u.api.visibleRepositories(viewer)
 	if err != nil {
 		return err
 	}
@@ -85,15 +92,45 @@ func (u *ui) fillHome(r *http.Request, v *homeView) error {
 	if v.Recent, err = u.recent(r); err != nil {
 		return err
 	}
-	pulled, err := u.api.Store.MostPulled(homeListSize)
-	for _, p := range pulled {
-		v.Popular = append(v.Popular, newPulledView(p))
-	}
+	v.Popular, err = u.popular(viewer)
 	return err
 }
 
-func newPulledView(p catalog.Pulled) pulledView {
-	v := pulledView{Repository: p.Record.Repository, Title: p.Record.OCI.Title, URL: imageURL(p.Record.Repository, p.Record.Digest.String()), Pulls: int(p.Pulls)}
+// visibleImages counts the images the caller may see.
+func (u *ui) visibleImages(r *http.Request) (int, error) {
+	mayPull := viewerOf(r).mayPull
+	if mayPull == nil {
+		return u.api.Search.Count()
+	}
+	resp, err := u.api.Search.Search(r.Context(), search.Request{PerPage: 1, NoFacets: true, Visible: mayPull})
+	if err != nil {
+		return 0, err
+	}
+	return resp.Total, nil
+}
+
+// popular lists the most pulled images the viewer may see, among the
+// popularScan most pulled.
+func (u *ui) popular(v viewer) ([]pulledView, error) {
+	scan := homeListSize
+	if v.mayPull != nil {
+		scan = popularScan
+	}
+	pulled, err := u.api.Store.MostPulled(scan)
+	var out []pulledView
+	for _, p := range pulled {
+		if len(out) < homeListSize && v.sees(p.Record.Repository) {
+			out = append(out, newPulledView(p, v.private(p.Record.Repository)))
+		}
+	}
+	return out, err
+}
+
+func newPulledView(p catalog.Pulled, private bool) pulledView {
+	v := pulledView{
+		Repository: p.Record.Repository, Title: p.Record.OCI.Title, URL: imageURL(p.Record.Repository, p.Record.Digest.String()),
+		Pulls: int(p.Pulls), Private: private,
+	}
 	if len(p.Record.Tags) > 0 {
 		v.Tag = p.Record.Tags[0]
 	}
@@ -105,13 +142,14 @@ func newPulledView(p catalog.Pulled) pulledView {
 func (u *ui) recent(r *http.Request) ([]hitView, error) {
 	resp, err := u.api.Search.Search(r.Context(), search.Request{
 		Sort: search.SortUpdated, PerPage: homeListSize, Facets: []string{"type"}, OnePerRepository: true,
+		Visible: viewerOf(r).mayPull,
 	})
 	if err != nil {
 		return nil, err
 	}
 	out := make([]hitView, 0, len(resp.Results))
 	for _, h := range resp.Results {
-		out = append(out, newHitView(h))
+		out = append(out, newHitView(h, viewerOf(r).private(h.Repository)))
 	}
 	return out, nil
 }

@@ -22,7 +22,7 @@ type repoView struct {
 
 func (u *ui) repository(w http.ResponseWriter, r *http.Request) {
 	name := r.PathValue("name")
-	d, err := u.api.repositoryFound(name)
+	d, err := u.api.repositoryFound(viewerOf(r), name)
 	if isNotFound(err) {
 		u.message(w, http.StatusNotFound, "Repository not found", "There is no repository named "+strconv.Quote(name)+" in the catalog.")
 		return
@@ -57,6 +57,8 @@ type imageView struct {
 	Staged []stage.Placement
 	// Recipe is the recipe an image built from Git was built from.
 	Recipe *api.RecipeSource
+	// Private marks an image not everyone may pull.
+	Private bool
 }
 
 // refLink is a link to another image, labelled by tag when it has one.
@@ -68,7 +70,8 @@ type refLink struct {
 
 func (u *ui) image(w http.ResponseWriter, r *http.Request) {
 	ref := r.PathValue("ref")
-	rec, err := u.api.lookup(ref)
+	v := viewerOf(r)
+	rec, err := u.api.lookup(v, ref)
 	if isNotFound(err) {
 		u.message(w, http.StatusNotFound, "Image not found", "There is no image "+strconv.Quote(ref)+" in the catalog.")
 		return
@@ -77,34 +80,34 @@ func (u *ui) image(w http.ResponseWriter, r *http.Request) {
 		u.fail(w, err)
 		return
 	}
-	rec, pulls, err := u.api.detail(rec)
+	rec, pulls, err := u.api.detail(v, rec)
 	if err != nil {
 		u.fail(w, err)
 		return
 	}
 	plain := plainHTTP(r.TLS != nil, r.Header.Get("X-Forwarded-Proto"))
-	v := imageView{
+	page := imageView{
 		frame: frame{Title: imageTitle(rec), Page: "image"},
-		Rec:   rec, Pulls: int(pulls), Tag: displayTag(ref, rec), PlainHTTP: plain,
+		Rec:   rec, Pulls: int(pulls), Tag: displayTag(ref, rec), PlainHTTP: plain, Private: v.private(rec.Repository),
 		Packages: newPackageTable(rec.Packages, r.URL.Query().Get("pkg")),
 	}
-	v.Commands = pullCommands(registryHost(r.Host), plain, rec, v.Tag)
+	page.Commands = pullCommands(registryHost(r.Host), plain, rec, page.Tag)
 	if u.stage != nil {
 		digests := []digest.Digest{rec.Digest}
 		for _, c := range rec.Children {
 			digests = append(digests, c.Digest)
 		}
-		v.Staged = u.stage.Where(digests...)
+		page.Staged = u.stage.Where(digests...)
 	}
-	v.Recipe = u.recipeOf(rec)
-	if v.Bases, err = u.refLinks(rec.BaseImages); err == nil {
-		v.Derived, err = u.refLinks(rec.DerivedImages)
+	page.Recipe = u.recipeOf(rec)
+	if page.Bases, err = u.refLinks(rec.BaseImages); err == nil {
+		page.Derived, err = u.refLinks(rec.DerivedImages)
 	}
 	if err != nil {
 		u.fail(w, err)
 		return
 	}
-	u.render(w, http.StatusOK, "image", "layout", v)
+	u.render(w, http.StatusOK, "image", "layout", page)
 }
 
 // imageTitle is the image's own title, or its repository.

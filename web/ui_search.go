@@ -34,10 +34,11 @@ type hitView struct {
 	NameMark  template.HTML
 	TitleMark template.HTML
 	DescMark  template.HTML
+	Private   bool // not everyone may pull it
 }
 
-func newHitView(h search.Hit) hitView {
-	v := hitView{Hit: h, URL: imageURL(h.Repository, h.Digest)}
+func newHitView(h search.Hit, private bool) hitView {
+	v := hitView{Hit: h, URL: imageURL(h.Repository, h.Digest), Private: private}
 	first := func(field string) template.HTML {
 		if frags := h.Highlights[field]; len(frags) > 0 {
 			return marked(frags[0])
@@ -118,7 +119,7 @@ func (u *ui) runSearch(r *http.Request) (searchView, int, error) {
 	}
 	v.Total = resp.Total
 	for _, h := range resp.Results {
-		v.Hits = append(v.Hits, newHitView(h))
+		v.Hits = append(v.Hits, newHitView(h, viewerOf(r).private(h.Repository)))
 	}
 	v.Facets = facetGroups(v.Query, v.Sort, resp.Facets)
 	v.Pager = newPager(v.Query, v.Sort, req.Page, resp.Total)

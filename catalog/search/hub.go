@@ -24,14 +24,14 @@ type HubSource struct {
 }
 
 // HubImages returns the startable records matching the hub query and,
-// when q is not empty, q as well, in name order. A q the caller got wrong
-// is a *QueryError.
-func (h *HubSource) HubImages(ctx context.Context, q string) ([]*catalog.Record, error) {
+// when q is not empty, q as well, in name order, only of the repositories
+// visible accepts (nil: all). A q the caller got wrong is a *QueryError.
+func (h *HubSource) HubImages(ctx context.Context, q string, visible func(repo string) bool) ([]*catalog.Record, error) {
 	query := strings.TrimSpace(h.Query + " " + q)
 	var recs []*catalog.Record
 	seen := map[catalog.Ref]bool{}
 	for page := 1; len(recs) < MaxHubImages; page++ {
-		resp, err := h.Index.Search(ctx, Request{Query: query, Sort: SortName, Page: page, PerPage: MaxPerPage, NoFacets: true})
+		resp, err := h.Index.Search(ctx, Request{Query: query, Sort: SortName, Page: page, PerPage: MaxPerPage, NoFacets: true, Visible: visible})
 		if err != nil {
 			return nil, err
 		}

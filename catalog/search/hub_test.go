@@ -26,7 +26,7 @@ func hubRecord(repo, kind string, hub bool, updated time.Time, tags ...string) *
 // hubImages lists what HubImages returns as "repo tags…" lines, sorted.
 func hubImages(t *testing.T, h *search.HubSource, q string) []string {
 	t.Helper()
-	recs, err := h.HubImages(context.Background(), q)
+	recs, err := h.HubImages(context.Background(), q, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -65,7 +65,7 @@ func TestHubImages(t *testing.T) {
 		t.Errorf("narrowed by q: %q, want %q", got, want)
 	}
 	var qe *search.QueryError
-	if _, err := h.HubImages(context.Background(), "sort:("); !errors.As(err, &qe) {
+	if _, err := h.HubImages(context.Background(), "sort:(", nil); !errors.As(err, &qe) {
 		t.Errorf("bad q: %v, want a QueryError", err)
 	}
 }

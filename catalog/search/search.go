@@ -243,8 +243,9 @@ func (r *run) match(ctx context.Context, ix *Index) error {
 			r.text = append(r.text, tm)
 		}
 	}
+	var filter *repoFilter
 	if r.visible != nil {
-		neg = append(neg, hiddenRepositories(r.visible))
+		filter = newRepoFilter(r.visible, len(r.views))
 	}
 	var live uint64
 	for _, v := range r.views {
@@ -254,6 +255,9 @@ func (r *run) match(ctx context.Context, ix *Index) error {
 		bm, err := matchSegment(v, pos, neg)
 		if err != nil {
 			return err
+		}
+		if filter != nil {
+			filter.apply(v, bm)
 		}
 		live += v.n
 		if v.deleted != nil {

@@ -131,6 +131,11 @@ type segCache struct {
 	updated []int64 // Unix seconds
 	repo    []string
 	digest  []string
+	// repos are the segment's distinct repositories and repoOrd each
+	// document's index into them, so that a caller's filter is decided
+	// per repository and applied per document without a map lookup.
+	repos   []string
+	repoOrd []uint32
 
 	mu     sync.Mutex
 	facets map[string]*facetColumn
@@ -165,7 +170,26 @@ func (c *segCache) loadColumns(seg segment.Segment) error {
 			return err
 		}
 	}
+	c.repos, c.repoOrd = ordinals(c.repo)
 	return nil
+}
+
+// ordinals lists the distinct values of col and each row's index into
+// them.
+func ordinals(col []string) ([]string, []uint32) {
+	var values []string
+	ord := make([]uint32, len(col))
+	index := map[string]uint32{}
+	for i, v := range col {
+		o, ok := index[v]
+		if !ok {
+			o = uint32(len(values))
+			index[v] = o
+			values = append(values, v)
+		}
+		ord[i] = o
+	}
+	return values, ord
 }
 
 // intern reuses the previous document's repository string: records of one
