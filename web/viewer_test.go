@@ -39,6 +39,7 @@ func newAuthSite(t *testing.T) *authSite {
 	svc, err := auth.New(auth.Options{
 		DataDir: dir, HtpasswdPath: authtest.WriteHtpasswd(t, dir, passwords), Admins: []string{"admin"}, Service: "oyster",
 		TokenTTL: time.Minute, KeyRotation: time.Hour, MaxFailedLogins: 100, FailedLoginWindow: time.Minute,
+		Sessions: auth.SessionOptions{Max: 4, Idle: time.Hour, Lifetime: time.Hour}, Robots: auth.RobotLimits{PerOwner: 2, MaxLifetime: time.Hour},
 		Policy: auth.Policy{Private: []string{"lab"}}, Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
 	})
 	if err != nil {
