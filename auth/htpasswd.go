@@ -50,3 +50,8 @@ func (h htpasswd) check(user, password string) bool {
 	}
 	return bcrypt.CompareHashAndPassword(hash, []byte(password)) == nil
 }
+
+func (h htpasswd) has(user string) bool {
+	_, ok := h[user]
+	return ok
+}

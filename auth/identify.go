@@ -13,13 +13,13 @@ var ErrBadCredentials = errors.New("invalid credentials")
 // Identify says who sent a request to one of Oyster's own faces (the JSON
 // API, the web UI, the Library API), which, unlike /v2/, take the
 // caller's credentials directly instead of a registry token: Basic
-// credentials (an htpasswd user, or any username with a robot token as
-// the password) or a bearer robot token; without them, on GET and HEAD
-// only, the web UI's session cookie (a session changes things only through
-// the UI's forms, which check a CSRF token: a cookie-borne POST to the
-// Library or the JSON API would be forgeable). A request with none of
-// these is anonymous: the zero Identity and no error (an expired session
-// too). Failures count against the
+// credentials (an htpasswd user, or any username with a robot token or
+// an OIDC access token as the password) or a bearer robot or OIDC token;
+// without them, on GET and HEAD only, the web UI's session cookie (a
+// session changes things only through the UI's forms, which check a CSRF
+// token: a cookie-borne POST to the Library or the JSON API would be
+// forgeable). A request with none of these is anonymous: the zero
+// Identity and no error (an expired session too). Failures count against the
 // source's failed-login budget like the realm's, and a blocked source is
 // refused without checking.
 func (s *Service) Identify(r *http.Request) (Identity, error) {
@@ -35,7 +35,7 @@ func (s *Service) Identify(r *http.Request) (Identity, error) {
 	if s.limiter.blocked(source, now) > 0 {
 		return Identity{}, ErrBadCredentials
 	}
-	id, err := s.authenticate(user, password, now)
+	id, err := s.authenticate(r.Context(), user, password, now)
 	if err != nil {
 		s.limiter.fail(source, now)
 		s.log.Warn("auth: credentials refused", "user", user, "source", source, "path", r.URL.Path, "reason", err.Error())

@@ -24,6 +24,8 @@ type Options struct {
 	DataDir string
 	// HtpasswdPath is a bcrypt htpasswd file of users; empty: no users.
 	HtpasswdPath string
+	// OIDC, if set, accepts the provider's access tokens as passwords.
+	OIDC *OIDCOptions
 	// Admins are the users who are site admins.
 	Admins []string
 	// Service names this registry in tokens (aud) and challenges.
@@ -63,6 +65,7 @@ type Service struct {
 	log      *slog.Logger
 	checked  verifiedTokens
 	sessions *sessions
+	oidc     *oidcVerifier // nil: no OIDC logins
 }
 
 // New opens the signing keys (making one if there is none or the newest
@@ -97,6 +100,11 @@ func New(opts Options) (*Service, error) {
 		return nil, err
 	}
 	s.keys = keys
+	if opts.OIDC != nil {
+		if s.oidc, err = newOIDCVerifier(*opts.OIDC, opts.Now, opts.Log); err != nil {
+			return nil, err
+		}
+	}
 	return s, nil
 }
 
@@ -143,7 +151,7 @@ func (s *Service) ServeToken(w http.ResponseWriter, r *http.Request) {
 	user, password, present := credentials(r)
 	id := Identity{}
 	if present {
-		if id, err = s.authenticate(user, password, now); err != nil {
+		if id, err = s.authenticate(r.Context(), user, password, now); err != nil {
 			s.limiter.fail(source, now)
 			s.log.Warn("auth: login refused", "user", user, "source", source, "reason", err.Error())
 			writeTokenError(w, http.StatusUnauthorized, "unauthorized", "invalid username or password")
@@ -192,9 +200,11 @@ func requestedScopes(params []string) ([]ResourceActions, error) {
 	return out, nil
 }
 
-// authenticate checks a password: a robot token, or an htpasswd entry.
-// Its errors name the user or robot, never the secret.
-func (s *Service) authenticate(user, password string, now time.Time) (Identity, error) {
+// authenticate checks a password: a robot token (it starts with
+// oyster_), an htpasswd entry (if the user has one), then an OIDC access
+// token, whatever the username (clients insist on one). Its errors name
+// the user or robot, never the secret.
+func (s *Service) authenticate(ctx context.Context, user, password string, now time.Time) (Identity, error) {
 	if strings.HasPrefix(password, RobotTokenPrefix) {
 		robot, err := s.robots.Authenticate(password, now)
 		if err != nil {
@@ -202,10 +212,43 @@ func (s *Service) authenticate(user, password string, now time.Time) (Identity, 
 		}
 		return Identity{Name: "robot:" + robot.Name, Robot: robot.Grants}, nil
 	}
-	if !s.users.check(user, password) {
-		return Identity{}, errors.New("wrong password or unknown user")
+	if s.oidc == nil || s.users.has(user) {
+		if s.users.check(user, password) {
+			return s.user(Identity{Name: user}), nil
+		}
+		if s.oidc == nil {
+			return Identity{}, errors.New("wrong password or unknown user")
+		}
 	}
-	return Identity{Name: user, Admin: slices.Contains(s.opts.Admins, user)}, nil
+	return s.IdentifyToken(ctx, password)
+}
+
+// IdentifyToken checks an OIDC access token (the web UI's login hands
+// it the token it received) and says whose it is.
+func (s *Service) IdentifyToken(ctx context.Context, token string) (Identity, error) {
+	if s.oidc == nil {
+		return Identity{}, errors.New("OIDC logins are not configured (auth.oidc.issuer)")
+	}
+	id, err := s.oidc.identify(ctx, token)
+	if err != nil {
+		return Identity{}, err
+	}
+	return s.user(id), nil
+}
+
+// user marks site admins.
+func (s *Service) user(id Identity) Identity {
+	id.Admin = slices.Contains(s.opts.Admins, id.Name)
+	return id
+}
+
+// OIDCCacheStats counts the OIDC token cache's hits, misses and
+// evictions; zero without OIDC.
+func (s *Service) OIDCCacheStats() CacheStats {
+	if s.oidc == nil {
+		return CacheStats{}
+	}
+	return s.oidc.cache.snapshot()
 }
 
 func (s *Service) issue(subject string, access []ResourceActions, now time.Time) (string, error) {

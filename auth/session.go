@@ -125,7 +125,7 @@ func (s *Service) Login(w http.ResponseWriter, r *http.Request, user, password s
 	if s.limiter.blocked(source, now) > 0 {
 		return Session{}, ErrTooManyFailures
 	}
-	id, err := s.authenticate(user, password, now)
+	id, err := s.authenticate(r.Context(), user, password, now)
 	if err != nil {
 		s.limiter.fail(source, now)
 		s.log.Warn("auth: web login refused", "user", user, "source", source, "reason", err.Error())

@@ -7,6 +7,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"net/url"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -45,7 +46,7 @@ type Config struct {
 	Auth    Auth     `yaml:"auth"`
 }
 
-// Auth configures identity: off unless htpasswd.path is set.
+// Auth configures identity: off unless htpasswd.path or oidc.issuer is set.
 type Auth struct {
 	Htpasswd Htpasswd `yaml:"htpasswd"`
 	// Admins are the htpasswd users who are site admins.
@@ -106,12 +107,37 @@ type Htpasswd struct {
 	Path string `yaml:"path"`
 }
 
-// OIDC is reserved for OpenID Connect logins; not supported yet, so
-// setting its issuer is refused rather than ignored.
+// OIDC accepts an OpenID Connect provider's access tokens as passwords:
+// on when Issuer is set.
 type OIDC struct {
-	Issuer   string `yaml:"issuer"`
+	Issuer string `yaml:"issuer"`
+	// Audience is accepted in a token's aud; Scope, if set, in its scope
+	// instead. One of them must be set.
 	Audience string `yaml:"audience"`
+	Scope    string `yaml:"scope"`
 	Claims   Claims `yaml:"claims"`
+	// UsernameDomain: "replace" (alice@uchicago.edu → alice-uchicago.edu)
+	// or "strip" (→ alice).
+	UsernameDomain string `yaml:"username_domain"`
+	// GroupsURL, if set, lists the user's groups (GET with the token);
+	// GroupsField is the field of its objects that names a group.
+	GroupsURL     string        `yaml:"groups_url"`
+	GroupsField   string        `yaml:"groups_field"`
+	Introspection Introspection `yaml:"introspection"`
+	// CacheTTL bounds how long a checked token is trusted without asking
+	// again; CacheSize how many are remembered.
+	CacheTTL  time.Duration `yaml:"cache_ttl"`
+	CacheSize int           `yaml:"cache_size"`
+	// DiscoveryTimeout bounds the retries of discovery at start-up.
+	DiscoveryTimeout time.Duration `yaml:"discovery_timeout"`
+}
+
+// Introspection checks opaque tokens (RFC 7662); URL empty: the one
+// discovery names.
+type Introspection struct {
+	URL          string `yaml:"url"`
+	ClientID     string `yaml:"client_id"`
+	ClientSecret string `yaml:"client_secret"`
 }
 
 // Claims name the OIDC claims holding the username and the groups.
@@ -121,7 +147,7 @@ type Claims struct {
 }
 
 // Enabled reports whether registry access is checked at all.
-func (a Auth) Enabled() bool { return a.Htpasswd.Path != "" }
+func (a Auth) Enabled() bool { return a.Htpasswd.Path != "" || a.OIDC.Issuer != "" }
 
 // Policy is who may do what, as the token service decides it.
 func (a Auth) Policy() auth.Policy {
@@ -129,8 +155,8 @@ func (a Auth) Policy() auth.Policy {
 }
 
 func (a Auth) validate() error {
-	if a.OIDC.Issuer != "" {
-		return errors.New("config: auth.oidc is not supported yet; use auth.htpasswd.path and robot tokens")
+	if err := a.OIDC.validate(); err != nil {
+		return err
 	}
 	if a.Service == "" || a.TokenTTL <= 0 || a.KeyRotation <= 0 || a.MaxFailedLogins < 1 || a.FailedLoginWindow <= 0 {
 		return errors.New("config: auth.service, token_ttl, key_rotation, max_failed_logins and failed_login_window must be set and positive")
@@ -143,6 +169,25 @@ func (a Auth) validate() error {
 	}
 	if err := a.Policy().Validate(); err != nil {
 		return fmt.Errorf("config: %w", err)
+	}
+	return nil
+}
+
+func (o OIDC) validate() error {
+	if o.Issuer == "" {
+		return nil
+	}
+	if u, err := url.Parse(o.Issuer); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		return fmt.Errorf("config: auth.oidc.issuer %q is not an http(s) URL", o.Issuer)
+	}
+	if o.Audience == "" && o.Scope == "" {
+		return errors.New("config: auth.oidc needs audience or scope, or tokens issued to any client of the provider would be accepted")
+	}
+	if o.UsernameDomain != "replace" && o.UsernameDomain != "strip" {
+		return fmt.Errorf("config: auth.oidc.username_domain %q is not one of replace, strip", o.UsernameDomain)
+	}
+	if o.Claims.Username == "" || o.CacheSize < 1 || o.CacheTTL <= 0 || o.DiscoveryTimeout <= 0 {
+		return errors.New("config: auth.oidc.claims.username, cache_size, cache_ttl and discovery_timeout must be set and positive")
 	}
 	return nil
 }
@@ -325,7 +370,10 @@ func Default() Config {
 		Auth: Auth{
 			Admins: []string{"admin"}, Service: "oyster", TokenTTL: 5 * time.Minute, KeyRotation: 30 * 24 * time.Hour,
 			PrivateNamespaces: []string{}, Namespaces: map[string]auth.NamespaceRules{}, MaxFailedLogins: 10, FailedLoginWindow: time.Minute,
-			OIDC:     OIDC{Claims: Claims{Username: "preferred_username", Groups: "groups"}},
+			OIDC: OIDC{
+				Claims: Claims{Username: "preferred_username", Groups: "groups"}, UsernameDomain: "replace", GroupsField: "id",
+				CacheTTL: 5 * time.Minute, CacheSize: 10000, DiscoveryTimeout: 30 * time.Second,
+			},
 			Sessions: Sessions{Max: 10000, IdleTimeout: 2 * time.Hour, Lifetime: 24 * time.Hour},
 			Robots:   Robots{PerOwner: 100, MaxLifetime: 365 * 24 * time.Hour},
 		},

@@ -97,7 +97,8 @@ func TestBadSourcesAreRefused(t *testing.T) {
 }
 
 // TestAuthSwitch: auth is off by default, one key (or its environment
-// variable) turns it on, and OIDC is refused rather than ignored.
+// variable) turns it on, and a wrong OIDC configuration is refused with a
+// message naming the key.
 func TestAuthSwitch(t *testing.T) {
 	if Default().Auth.Enabled() {
 		t.Fatal("auth is on by default")
@@ -107,13 +108,21 @@ func TestAuthSwitch(t *testing.T) {
 		t.Fatalf("htpasswd path from the environment: %v %+v", err, cfg.Auth)
 	}
 	for env, want := range map[string]string{
-		"OYSTER_AUTH_OIDC_ISSUER=https://auth.globus.org": "not supported yet",
+		"OYSTER_AUTH_OIDC_ISSUER=https://auth.globus.org": "needs audience or scope",
+		"OYSTER_AUTH_OIDC_ISSUER=auth.globus.org":         "not an http(s) URL",
 		"OYSTER_AUTH_TOKEN_TTL=0s":                        "must be set and positive",
 		"OYSTER_AUTH_KEY_ROTATION=1m":                     "key_rotation must not be shorter",
 	} {
 		if _, err := Load("", []string{env}); err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("%s: %v, want %q", env, err, want)
 		}
+	}
+	oidc := []string{"OYSTER_AUTH_OIDC_ISSUER=https://auth.globus.org", "OYSTER_AUTH_OIDC_SCOPE=urn:globus:auth:scope:reg:all"}
+	if cfg, err := Load("", oidc); err != nil || !cfg.Auth.Enabled() {
+		t.Errorf("OIDC alone turns auth on: %v", err)
+	}
+	if _, err := Load("", append(oidc, "OYSTER_AUTH_OIDC_USERNAME_DOMAIN=keep")); err == nil || !strings.Contains(err.Error(), "username_domain") {
+		t.Errorf("username_domain keep: %v", err)
 	}
 	private := []string{"OYSTER_AUTH_HTPASSWD_PATH=/etc/oyster/htpasswd", "OYSTER_AUTH_PRIVATE_NAMESPACES=lab"}
 	if _, err := Load("", private); err == nil || !strings.Contains(err.Error(), "catalog.enabled: false") {

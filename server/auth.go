@@ -9,6 +9,7 @@ import (
 	dauth "github.com/distribution/distribution/v3/registry/auth"
 
 	"github.com/oyster-registry/oyster/auth"
+	"github.com/oyster-registry/oyster/config"
 	"github.com/oyster-registry/oyster/library"
 	"github.com/oyster-registry/oyster/web"
 )
@@ -36,19 +37,34 @@ func newAccessController(options map[string]any) (dauth.AccessController, error)
 }
 
 // openAuth starts the token service when auth is on (auth.htpasswd.path
-// set); off, it returns nil and nothing is checked.
+// or auth.oidc.issuer set); off, it returns nil and nothing is checked.
 func (s *Server) openAuth() (*auth.Service, error) {
 	a := s.cfg.Auth
 	if !a.Enabled() {
 		return nil, nil
 	}
 	return auth.New(auth.Options{
-		DataDir: s.cfg.Data, HtpasswdPath: a.Htpasswd.Path, Admins: a.Admins, Service: a.Service,
+		DataDir: s.cfg.Data, HtpasswdPath: a.Htpasswd.Path, OIDC: oidcOptions(a.OIDC), Admins: a.Admins, Service: a.Service,
 		ExternalURL: s.cfg.ExternalURL, TokenTTL: a.TokenTTL, KeyRotation: a.KeyRotation,
 		Policy:          a.Policy(),
 		MaxFailedLogins: a.MaxFailedLogins, FailedLoginWindow: a.FailedLoginWindow, Log: s.log,
 		Sessions: a.SessionOptions(), Robots: a.RobotLimits(),
 	})
+}
+
+// oidcOptions are the OIDC settings the token service takes; nil when
+// auth.oidc.issuer is not set.
+func oidcOptions(o config.OIDC) *auth.OIDCOptions {
+	if o.Issuer == "" {
+		return nil
+	}
+	return &auth.OIDCOptions{
+		Issuer: o.Issuer, Audience: o.Audience, Scope: o.Scope,
+		UsernameClaim: o.Claims.Username, GroupsClaim: o.Claims.Groups, UsernameDomain: o.UsernameDomain,
+		GroupsURL: o.GroupsURL, GroupsField: o.GroupsField,
+		IntrospectionURL: o.Introspection.URL, ClientID: o.Introspection.ClientID, ClientSecret: o.Introspection.ClientSecret,
+		CacheTTL: o.CacheTTL, CacheSize: o.CacheSize, DiscoveryTimeout: o.DiscoveryTimeout,
+	}
 }
 
 // authConfig plugs the service into distribution's App.
