@@ -203,11 +203,12 @@ func TestAuthProtocol(t *testing.T) {
 // with the namespace it may push to.
 type authLogin struct{ name, user, password, ns string }
 
-// startAuthClients starts a registry with auth on, a robot token for
-// namespace lab, and a public image pushed as alice (returned as seed).
-func startAuthClients(t *testing.T) (*registryProc, string, []authLogin) {
+// startAuthClients starts a registry with auth on (and extraEnv), a
+// robot token for namespace lab, and a public image pushed as alice
+// (returned as seed).
+func startAuthClients(t *testing.T, extraEnv ...string) (*registryProc, string, []authLogin) {
 	t.Helper()
-	reg := startAuthRegistry(t)
+	reg := startAuthRegistry(t, extraEnv...)
 	h := reg.Host
 	robot := robotToken(t, reg, "builder", "lab:pull,push")
 	seedEnv := []string{"DOCKER_CONFIG=" + t.TempDir()}
@@ -229,7 +230,13 @@ func TestAuthClients(t *testing.T) {
 	}
 	requireDocker(t)
 	reg, seed, logins := startAuthClients(t)
-	h := reg.Host
+	clientsPushPull(t, reg.Host, seed, logins)
+	checkNoSecrets(t, reg, authUsers["alice"], logins[1].password)
+}
+
+// clientsPushPull has crane, oras, skopeo and docker log in as each of
+// logins, push to its namespace and pull, and fail to push to bob's.
+func clientsPushPull(t *testing.T, h, seed string, logins []authLogin) {
 	for _, l := range logins {
 		t.Run("crane/"+l.name, func(t *testing.T) {
 			env := []string{"DOCKER_CONFIG=" + t.TempDir()}
@@ -280,14 +287,18 @@ func TestAuthClients(t *testing.T) {
 			}
 		})
 	}
-	checkNoSecrets(t, reg, authUsers["alice"], logins[1].password)
 }
 
 func TestAuthPodman(t *testing.T) {
 	requireTool(t, "podman")
 	requireTool(t, "crane")
 	reg, seed, logins := startAuthClients(t)
-	h := reg.Host
+	podmanPushPull(t, reg.Host, seed, logins)
+	checkNoSecrets(t, reg, authUsers["alice"], logins[1].password)
+}
+
+// podmanPushPull is clientsPushPull for podman.
+func podmanPushPull(t *testing.T, h, seed string, logins []authLogin) {
 	p := newPodman(t)
 	p.run(t, "pull", "--tls-verify=false", seed) // anonymous: seed is public
 	for _, l := range logins {
@@ -304,7 +315,6 @@ func TestAuthPodman(t *testing.T) {
 			t.Fatalf("podman pushed outside the grant (%s): %s", l.name, out)
 		}
 	}
-	checkNoSecrets(t, reg, authUsers["alice"], logins[1].password)
 }
 
 func mustEnv(t *testing.T, env []string, name string, args ...string) string {
