@@ -53,6 +53,15 @@ func (l *Library) mayPull(ctx context.Context, repo string) bool {
 	return l.may(ctx, auth.ActionPull, repo)
 }
 
+// visible is the caller's repository predicate for searches, which
+// apply it before paging; nil with auth off.
+func (l *Library) visible(ctx context.Context) func(repo string) bool {
+	if l.auth == nil {
+		return nil
+	}
+	return func(repo string) bool { return l.mayPull(ctx, repo) }
+}
+
 // refusal is the error for a caller who may not do what was asked:
 // anonymous callers are told to log in.
 func refusal(ctx context.Context, what string) error {

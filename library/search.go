@@ -30,7 +30,9 @@ func (l *Library) searchImages(w http.ResponseWriter, r *http.Request) error {
 	}
 	// An index is a hit of its own, its SIF children untagged: ask for
 	// both and keep the SIFs.
-	resp, err := l.search.Search(r.Context(), search.Request{Query: value + " -type:image -type:artifact", PerPage: search.MaxPerPage, NoFacets: true})
+	resp, err := l.search.Search(r.Context(), search.Request{
+		Query: value + " -type:image -type:artifact", PerPage: search.MaxPerPage, NoFacets: true, Visible: l.visible(r.Context()),
+	})
 	var qe *search.QueryError
 	if errors.As(err, &qe) {
 		return badRequest("%s", qe.Msg)
@@ -41,9 +43,6 @@ func (l *Library) searchImages(w http.ResponseWriter, r *http.Request) error {
 	out := searchResults{Entities: []entity{}, Collections: []collection{}, Containers: []container{}, Images: []image{}}
 	images := map[string]int{} // image ID → its place in out.Images
 	for _, hit := range resp.Results {
-		if !l.mayPull(r.Context(), hit.Repository) {
-			continue
-		}
 		imgs, err := l.tagImages(r.Context(), hit.Repository, hit.Digest)
 		if isNotFound(err) {
 			continue // deleted since it was indexed

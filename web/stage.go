@@ -32,14 +32,16 @@ func (s *Stage) routes() []route {
 	}
 }
 
-// list answers the cluster's staging list with an ETag of its content, so
-// that a stager polling with If-None-Match gets 304 until it changes.
+// list answers the cluster's staging list, holding only images the caller
+// (a stager's robot token, with auth on) may pull, with an ETag of its
+// content, so that a stager polling with If-None-Match gets 304 until it
+// changes.
 func (s *Stage) list(w http.ResponseWriter, r *http.Request) error {
 	cluster := r.URL.Query().Get("cluster")
 	if cluster == "" {
 		cluster = "default"
 	}
-	list, err := s.Planner.List(r.Context(), cluster, nil)
+	list, err := s.Planner.List(r.Context(), cluster, viewerOf(r).mayPull)
 	if err != nil {
 		return err
 	}
