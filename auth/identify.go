@@ -2,6 +2,7 @@ package auth
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 )
@@ -36,6 +37,10 @@ func (s *Service) Identify(r *http.Request) (Identity, error) {
 		return Identity{}, ErrBadCredentials
 	}
 	id, err := s.authenticate(r.Context(), user, password, now)
+	if errors.Is(err, ErrProviderUnavailable) {
+		s.log.Error("auth: credentials not checked", "user", user, "source", source, "path", r.URL.Path, "reason", err.Error())
+		return Identity{}, fmt.Errorf("%w: %w", ErrBadCredentials, ErrProviderUnavailable)
+	}
 	if err != nil {
 		s.limiter.fail(source, now)
 		s.log.Warn("auth: credentials refused", "user", user, "source", source, "path", r.URL.Path, "reason", err.Error())

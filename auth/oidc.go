@@ -56,6 +56,11 @@ type OIDCOptions struct {
 	HTTPClient *http.Client
 }
 
+// ErrProviderUnavailable says a token could not be checked because the
+// provider did not answer (or answered 5xx): the caller is not to blame,
+// so the realm answers 503 and counts no failed login.
+var ErrProviderUnavailable = errors.New("the identity provider is unavailable")
+
 // Bounds on what the provider sends back.
 const (
 	maxProviderBody = 1 << 20 // introspection and groups answers
@@ -222,9 +227,12 @@ func (v *oidcVerifier) introspect(ctx context.Context, token string, now time.Ti
 func (v *oidcVerifier) getJSON(req *http.Request, into any) error {
 	resp, err := v.client.Do(req)
 	if err != nil {
-		return err
+		return fmt.Errorf("%w: %v", ErrProviderUnavailable, err)
 	}
 	defer resp.Body.Close()
+	if resp.StatusCode >= 500 {
+		return fmt.Errorf("%w: %s answered %s", ErrProviderUnavailable, req.URL.Redacted(), resp.Status)
+	}
 	if resp.StatusCode != http.StatusOK {
 		return fmt.Errorf("%s answered %s", req.URL.Redacted(), resp.Status)
 	}

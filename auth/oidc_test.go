@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"crypto/rsa"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -314,5 +315,33 @@ func TestOIDCBadConfig(t *testing.T) {
 		if _, err := New(opts); err == nil {
 			t.Errorf("%s: the service started", name)
 		}
+	}
+}
+
+// TestOIDCProviderDown: a token that cannot be checked because the
+// provider is down is answered 503, not 401, and counts no failed login;
+// Identify says so too.
+func TestOIDCProviderDown(t *testing.T) {
+	p := startProvider(t)
+	f := oidcFixture(t, p, nil)
+	cached := p.Token(t, oidctest.Mint{User: "walt", Opaque: true})
+	if _, err := f.svc.IdentifyToken(context.Background(), cached); err != nil {
+		t.Fatal(err)
+	}
+	unchecked := p.Token(t, oidctest.Mint{User: "rita", Opaque: true})
+	p.Close()
+	for range f.svc.opts.MaxFailedLogins + 1 {
+		if code, _ := f.login(t, "rita", unchecked); code != http.StatusServiceUnavailable {
+			t.Fatalf("provider down: %d, want 503", code)
+		}
+	}
+	r := httptest.NewRequest(http.MethodGet, "/api/v1/search", nil)
+	r.Header.Set("Authorization", "Bearer "+unchecked)
+	if _, err := f.svc.Identify(r); !errors.Is(err, ErrProviderUnavailable) || !errors.Is(err, ErrBadCredentials) {
+		t.Errorf("Identify with the provider down: %v", err)
+	}
+	// A token checked before the outage still works from the cache.
+	if code, _ := f.login(t, "walt", cached); code != http.StatusOK {
+		t.Errorf("a cached token during the outage: %d", code)
 	}
 }

@@ -151,7 +151,12 @@ func (s *Service) ServeToken(w http.ResponseWriter, r *http.Request) {
 	user, password, present := credentials(r)
 	id := Identity{}
 	if present {
-		if id, err = s.authenticate(r.Context(), user, password, now); err != nil {
+		if id, err = s.authenticate(r.Context(), user, password, now); errors.Is(err, ErrProviderUnavailable) {
+			s.log.Error("auth: login not checked", "user", user, "source", source, "reason", err.Error())
+			w.Header().Set("Retry-After", "10")
+			writeTokenError(w, http.StatusServiceUnavailable, "temporarily_unavailable", "the identity provider is unavailable; try again later")
+			return
+		} else if err != nil {
 			s.limiter.fail(source, now)
 			s.log.Warn("auth: login refused", "user", user, "source", source, "reason", err.Error())
 			writeTokenError(w, http.StatusUnauthorized, "unauthorized", "invalid username or password")

@@ -97,6 +97,9 @@ func Start(t testing.TB, opts Options) *Provider {
 	return p
 }
 
+// Close stops the provider: it no longer answers at all.
+func (p *Provider) Close() { p.server.Close() }
+
 // AddUser makes u known.
 func (p *Provider) AddUser(u User) {
 	p.store.mu.Lock()
