@@ -20,7 +20,7 @@ import (
 
 // oidcFixture is the auth fixture with a real OpenID provider in process.
 // Its clock starts at the real time: the provider stamps tokens with it.
-func oidcFixture(t *testing.T, p *oidctest.Provider, edit func(*OIDCOptions)) *fixture {
+func oidcFixture(t testing.TB, p *oidctest.Provider, edit func(*OIDCOptions)) *fixture {
 	t.Helper()
 	f := newFixture(t, nil)
 	f.clock.t = time.Now()
@@ -43,7 +43,7 @@ func oidcFixture(t *testing.T, p *oidctest.Provider, edit func(*OIDCOptions)) *f
 	return f
 }
 
-func startProvider(t *testing.T) *oidctest.Provider {
+func startProvider(t testing.TB) *oidctest.Provider {
 	p := oidctest.Start(t, oidctest.Options{})
 	p.AddUser(oidctest.User{Username: "walt", Groups: []string{"lab-writers"}})
 	p.AddUser(oidctest.User{Username: "rita", Groups: []string{"lab-readers"}})
