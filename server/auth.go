@@ -88,6 +88,10 @@ func (s *Server) authorizeV2(next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
+		if req.path.Kind == v2Catalog && r.Method == http.MethodGet {
+			s.serveCatalog(w, r) // lists what the caller may pull
+			return
+		}
 		grant, err := s.auth.Authorize(r, v2Access(r, req.path))
 		if err != nil {
 			if c, ok := err.(*auth.Challenge); ok {
@@ -128,11 +132,14 @@ func (s *Server) authorizeLibraryCall(policy auth.Policy, next http.Handler) htt
 	})
 }
 
+// catalogAccess is the scope of /v2/_catalog.
+var catalogAccess = []auth.Access{{Type: "registry", Name: "catalog", Action: "*"}}
+
 // v2Access is what a request needs, named as distribution names it.
 func v2Access(r *http.Request, p v2Path) []auth.Access {
 	switch {
 	case p.Kind == v2Catalog:
-		return []auth.Access{{Type: "registry", Name: "catalog", Action: "*"}}
+		return catalogAccess
 	case !p.Kind.hasRepo():
 		return nil
 	}

@@ -21,7 +21,7 @@ func (s *Server) routes() http.Handler {
 	mux.Handle("GET /metrics", promhttp.Handler())
 	mux.Handle("/v2/", s.countPulls(http.HandlerFunc(s.serveV2)))
 	if s.auth != nil {
-		mux.HandleFunc(auth.RealmPath, s.auth.ServeToken)
+		mux.HandleFunc(auth.RealmPath, s.serveRealm)
 	}
 	if s.catalog != nil {
 		opts := web.Options{

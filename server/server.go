@@ -32,6 +32,9 @@ import (
 	"github.com/oyster-registry/oyster/referrers"
 )
 
+// registryCatalogMaxEntries is the largest page /v2/_catalog serves.
+const registryCatalogMaxEntries = 1000
+
 // Server is one registry process's worth of wiring.
 type Server struct {
 	cfg       config.Config
@@ -45,10 +48,13 @@ type Server struct {
 	builds    *gitsync.Service // nil without sources
 	bound     string           // the address ListenAndServe listens on
 	library   *library.Library
-	auth      *auth.Service  // nil when auth is off
-	manifests *manifestCache // nil when off
-	blobRoot  string         // the filesystem driver's root when blobs are served from files (blobserve.go), or ""
-	handler   http.Handler
+	auth      *auth.Service // nil when auth is off
+	// catalogTokens are who the realm's catalog tokens were issued to
+	// (catalogtokens.go), for /v2/_catalog to list what each may pull.
+	catalogTokens *tokenIdentities
+	manifests     *manifestCache // nil when off
+	blobRoot      string         // the filesystem driver's root when blobs are served from files (blobserve.go), or ""
+	handler       http.Handler
 }
 
 // Options are the parts of a Server its caller may supply.
@@ -111,6 +117,7 @@ func New(ctx context.Context, cfg config.Config, opts Options) (*Server, error) 
 		s.closeStores()
 		return nil, err
 	}
+	s.catalogTokens = newTokenIdentities(cfg.Auth.TokenTTL)
 	s.manifests = newManifestCache(cfg.Storage.ManifestCacheBytes)
 	if cfg.Storage.Driver == "filesystem" && cfg.Storage.Filesystem.DirectBlobReads {
 		s.blobRoot = cfg.FilesystemRoot()
@@ -195,7 +202,7 @@ func distributionConfig(cfg config.Config, secret, driverName string, params map
 	dc.HTTP.Secret = secret
 	dc.HTTP.Host = strings.TrimSuffix(cfg.ExternalURL, "/")
 	dc.HTTP.Debug.Prometheus.Enabled = claimDistributionMetrics()
-	dc.Catalog.MaxEntries = 1000
+	dc.Catalog.MaxEntries = registryCatalogMaxEntries
 	// Foreign layers may point anywhere over http(s).
 	dc.Validation.Manifests.URLs.Allow = []string{`^https?://`}
 	dc.Middleware = map[string][]dconfig.Middleware{
