@@ -36,6 +36,7 @@ var (
 	CodeInvalidOptions   = register("INVALID_OPTIONS", http.StatusBadRequest)          // the hub's options parameter
 	CodeInvalidHost      = register("INVALID_HOST", http.StatusBadRequest)             // the request's Host is not host[:port]
 	CodeUnauthorized     = register("UNAUTHORIZED", http.StatusUnauthorized)           // a webhook's signature or token is missing or wrong
+	CodeForbidden        = register("FORBIDDEN", http.StatusForbidden)                 // the caller may not do this (grant more than they have, manage tokens as a robot)
 	CodeInvalidRequest   = register("INVALID_REQUEST", http.StatusBadRequest)          // a webhook payload or build request that cannot be used
 	CodeConflict         = register("CONFLICT", http.StatusConflict)                   // the build is already finished
 	CodeMisconfigured    = register("MISCONFIGURED", http.StatusInternalServerError)   // a configuration value is unusable

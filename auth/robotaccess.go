@@ -28,6 +28,9 @@ func (e *NotPermittedError) Error() string { return e.Reason }
 // caller may not see: the two are not told apart.
 var ErrNoSuchRobot = errors.New("no such robot token")
 
+// RobotLimits are the bounds on the robots users make.
+func (s *Service) RobotLimits() RobotLimits { return s.opts.Robots }
+
 // RobotsOf lists the robots id may manage, newest first: an admin's are
 // all of them, a user's those they own. Robots manage none.
 func (s *Service) RobotsOf(id Identity) ([]Robot, error) {
@@ -54,10 +57,10 @@ func (s *Service) CreateRobot(id Identity, name string, grants []NamespaceGrant,
 	}
 	now := s.opts.Now()
 	if expires.IsZero() {
-		return Robot{}, "", &NotPermittedError{"a robot token needs an expiry"}
+		return Robot{}, "", &InvalidRobotError{"a robot token needs an expiry"}
 	}
 	if limit := now.Add(s.opts.Robots.MaxLifetime); expires.After(limit) {
-		return Robot{}, "", &NotPermittedError{fmt.Sprintf("a robot token may live at most %s (until %s)", s.opts.Robots.MaxLifetime, limit.UTC().Format(time.RFC3339))}
+		return Robot{}, "", &InvalidRobotError{fmt.Sprintf("a robot token may live at most %s (until %s)", s.opts.Robots.MaxLifetime, limit.UTC().Format(time.RFC3339))}
 	}
 	for _, g := range grants {
 		if err := s.mayGrant(id, g); err != nil {

@@ -74,6 +74,12 @@ func ParseGrant(s string) (NamespaceGrant, error) {
 	return g, nil
 }
 
+// InvalidRobotError refuses a robot that cannot be made as asked (its
+// name, scopes or expiry); its message may be shown to the caller.
+type InvalidRobotError struct{ Reason string }
+
+func (e *InvalidRobotError) Error() string { return e.Reason }
+
 // Create adds a robot and returns it with its token, the only time the
 // token exists outside the caller's hands. A zero expires never expires.
 func (rs *Robots) Create(name string, grants []NamespaceGrant, expires time.Time, now time.Time) (Robot, string, error) {
@@ -85,13 +91,13 @@ func (rs *Robots) Create(name string, grants []NamespaceGrant, expires time.Time
 // the lock that writes the file, so two creations cannot both pass it.
 func (rs *Robots) create(spec Robot, now time.Time, admit func(map[string]Robot) error) (Robot, string, error) {
 	if !robotName.MatchString(spec.Name) {
-		return Robot{}, "", fmt.Errorf("robot name %q must be lower-case letters, digits, '.', '_' or '-'", spec.Name)
+		return Robot{}, "", &InvalidRobotError{fmt.Sprintf("robot name %q must be 1 to 64 lower-case letters, digits, '.', '_' or '-'", spec.Name)}
 	}
 	if len(spec.Grants) == 0 {
-		return Robot{}, "", errors.New("a robot needs at least one scope")
+		return Robot{}, "", &InvalidRobotError{"a robot needs at least one scope"}
 	}
 	if !spec.Expires.IsZero() && !spec.Expires.After(now) {
-		return Robot{}, "", errors.New("a robot's expiry must be in the future")
+		return Robot{}, "", &InvalidRobotError{"a robot's expiry must be in the future"}
 	}
 	id, secret := randomHex(8), randomHex(32)
 	token := RobotTokenPrefix + id + "_" + secret

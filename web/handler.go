@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/oyster-registry/oyster/api"
+	"github.com/oyster-registry/oyster/auth"
 	"github.com/oyster-registry/oyster/catalog"
 	"github.com/oyster-registry/oyster/catalog/search"
 	"github.com/oyster-registry/oyster/catalog/stage"
@@ -28,6 +29,9 @@ type Options struct {
 	// Access, when auth is on, limits every listing and page to what the
 	// caller may pull; nil (auth off) shows everything to everyone.
 	Access *Access
+	// Accounts, when auth is on, serves logins (/login, /logout, sessions)
+	// and robot tokens (/tokens, /api/v1/tokens).
+	Accounts *auth.Service
 }
 
 // New returns the handler for /api/v1/, /v1/search and the UI at /.
@@ -45,9 +49,12 @@ func New(opts Options) http.Handler {
 	if opts.Stage != nil {
 		all = append(all, (&Stage{Planner: opts.Stage}).routes()...)
 	}
+	if opts.Accounts != nil {
+		all = append(all, tokenRoutes(opts.Accounts)...)
+	}
 	registerRoutes(mux, opts.Log, all)
 	mux.HandleFunc("/api/", serveJSON(opts.Log, noEndpoint(mux)))
-	u := registerUI(mux, a, opts.Stage, opts.Builds)
+	u := registerUI(mux, a, opts.Stage, opts.Builds, opts.Accounts)
 	return withViewer(opts.Access, refuseCredentials(u), mux)
 }
 

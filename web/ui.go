@@ -11,6 +11,7 @@ import (
 	"path"
 	"strings"
 
+	"github.com/oyster-registry/oyster/auth"
 	"github.com/oyster-registry/oyster/catalog/stage"
 )
 
@@ -35,13 +36,16 @@ type ui struct {
 	// builds, if set, adds the builds pages and the recipe section of
 	// images built from Git.
 	builds Builds
-	pages  map[string]*template.Template
+	// auth, when auth is on, adds login, logout and the token pages, and
+	// the login state to every page's header.
+	auth  *auth.Service
+	pages map[string]*template.Template
 }
 
 // registerUI adds the UI's routes to mux; "/" catches every path nothing
 // else claims and answers with the 404 page.
-func registerUI(mux *http.ServeMux, api *API, planner *stage.Planner, builds Builds) *ui {
-	u := &ui{api: api, stage: planner, builds: builds, pages: uiPages}
+func registerUI(mux *http.ServeMux, api *API, planner *stage.Planner, builds Builds, svc *auth.Service) *ui {
+	u := &ui{api: api, stage: planner, builds: builds, auth: svc, pages: uiPages}
 	mux.Handle("GET /static/", secured(staticHandler()))
 	mux.Handle("GET /{$}", secured(http.HandlerFunc(u.home)))
 	mux.Handle("GET /search", secured(http.HandlerFunc(u.search)))
@@ -53,6 +57,9 @@ func registerUI(mux *http.ServeMux, api *API, planner *stage.Planner, builds Bui
 	}
 	if builds != nil {
 		registerBuildsUI(mux, u)
+	}
+	if svc != nil {
+		registerLogin(mux, u)
 	}
 	mux.Handle("/", secured(http.HandlerFunc(u.notFound)))
 	return u
@@ -148,6 +155,8 @@ type frame struct {
 	Sort  string
 	// Page names the page for the layout (body class, which nav is current).
 	Page string
+	// Account is the header's login state.
+	Account account
 }
 
 // messageView is a page that only says something: not found, or an error.
@@ -158,16 +167,16 @@ type messageView struct {
 }
 
 func (u *ui) notFound(w http.ResponseWriter, r *http.Request) {
-	u.message(w, http.StatusNotFound, "Not found", "There is no page at "+r.URL.Path+". Search the catalog instead.")
+	u.message(w, r, http.StatusNotFound, "Not found", "There is no page at "+r.URL.Path+". Search the catalog instead.")
 }
 
-func (u *ui) message(w http.ResponseWriter, status int, heading, text string) {
-	v := messageView{frame: frame{Title: heading, Page: "message"}, Heading: heading, Text: text}
+func (u *ui) message(w http.ResponseWriter, r *http.Request, status int, heading, text string) {
+	v := messageView{frame: frame{Title: heading, Page: "message", Account: u.account(r)}, Heading: heading, Text: text}
 	u.render(w, status, "message", "layout", v)
 }
 
 // fail logs err and answers with the error page.
-func (u *ui) fail(w http.ResponseWriter, err error) {
+func (u *ui) fail(w http.ResponseWriter, r *http.Request, err error) {
 	u.api.Log.Error("catalog UI", "error", err)
-	u.message(w, http.StatusInternalServerError, "Something went wrong", "The catalog could not answer; the registry log says why.")
+	u.message(w, r, http.StatusInternalServerError, "Something went wrong", "The catalog could not answer; the registry log says why.")
 }

@@ -29,20 +29,20 @@ func registerBuildsUI(mux *http.ServeMux, u *ui) {
 	mux.Handle("GET /builds", secured(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		list, err := b.Builds()
 		if err != nil {
-			u.fail(w, err)
+			u.fail(w, r, err)
 			return
 		}
-		u.render(w, http.StatusOK, "builds", "layout", buildsView{frame: frame{Title: "Builds", Page: "builds"}, Builds: list})
+		u.render(w, http.StatusOK, "builds", "layout", buildsView{frame: frame{Title: "Builds", Page: "builds", Account: u.account(r)}, Builds: list})
 	})))
 	mux.Handle("GET /builds/{id}", secured(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		id := r.PathValue("id")
 		build, err := b.Build(id)
 		if isNotFound(err) {
-			u.message(w, http.StatusNotFound, "Build not found", "There is no build "+strconv.Quote(id)+".")
+			u.message(w, r, http.StatusNotFound, "Build not found", "There is no build "+strconv.Quote(id)+".")
 			return
 		}
 		if err != nil {
-			u.fail(w, err)
+			u.fail(w, r, err)
 			return
 		}
 		var log []byte
@@ -53,10 +53,10 @@ func registerBuildsUI(mux *http.ServeMux, u *ui) {
 			return nil
 		})
 		if err != nil {
-			u.fail(w, err)
+			u.fail(w, r, err)
 			return
 		}
-		u.render(w, http.StatusOK, "build", "layout", buildView{frame: frame{Title: "Build " + id, Page: "build"}, Build: build, Log: string(log)})
+		u.render(w, http.StatusOK, "build", "layout", buildView{frame: frame{Title: "Build " + id, Page: "build", Account: u.account(r)}, Build: build, Log: string(log)})
 	})))
 }
 

@@ -44,11 +44,11 @@ type pushStep struct {
 
 func (u *ui) home(w http.ResponseWriter, r *http.Request) {
 	v := homeView{
-		frame: frame{Page: "home"},
+		frame: frame{Page: "home", Account: u.account(r)},
 		Host:  registryHost(r.Host), PlainHTTP: plainHTTP(r.TLS != nil, r.Header.Get("X-Forwarded-Proto")),
 	}
 	if err := u.fillHome(r, &v); err != nil {
-		u.fail(w, err)
+		u.fail(w, r, err)
 		return
 	}
 	if v.Images == 0 {

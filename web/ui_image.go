@@ -24,17 +24,17 @@ func (u *ui) repository(w http.ResponseWriter, r *http.Request) {
 	name := r.PathValue("name")
 	d, err := u.api.repositoryFound(viewerOf(r), name)
 	if isNotFound(err) {
-		u.message(w, http.StatusNotFound, "Repository not found", "There is no repository named "+strconv.Quote(name)+" in the catalog.")
+		u.message(w, r, http.StatusNotFound, "Repository not found", "There is no repository named "+strconv.Quote(name)+" in the catalog.")
 		return
 	}
 	if err != nil {
-		u.fail(w, err)
+		u.fail(w, r, err)
 		return
 	}
-	v := repoView{frame: frame{Title: name, Page: "repository"}, Detail: d}
+	v := repoView{frame: frame{Title: name, Page: "repository", Account: u.account(r)}, Detail: d}
 	if len(d.Tags) > 0 {
 		if v.Newest, err = u.api.Store.Record(catalog.Ref{Repo: name, Digest: d.Tags[0].Digest}); err != nil {
-			u.fail(w, err)
+			u.fail(w, r, err)
 			return
 		}
 	}
@@ -73,21 +73,21 @@ func (u *ui) image(w http.ResponseWriter, r *http.Request) {
 	v := viewerOf(r)
 	rec, err := u.api.lookup(v, ref)
 	if isNotFound(err) {
-		u.message(w, http.StatusNotFound, "Image not found", "There is no image "+strconv.Quote(ref)+" in the catalog.")
+		u.message(w, r, http.StatusNotFound, "Image not found", "There is no image "+strconv.Quote(ref)+" in the catalog.")
 		return
 	}
 	if err != nil {
-		u.fail(w, err)
+		u.fail(w, r, err)
 		return
 	}
 	rec, pulls, err := u.api.detail(v, rec)
 	if err != nil {
-		u.fail(w, err)
+		u.fail(w, r, err)
 		return
 	}
 	plain := plainHTTP(r.TLS != nil, r.Header.Get("X-Forwarded-Proto"))
 	page := imageView{
-		frame: frame{Title: imageTitle(rec), Page: "image"},
+		frame: frame{Title: imageTitle(rec), Page: "image", Account: u.account(r)},
 		Rec:   rec, Pulls: int(pulls), Tag: displayTag(ref, rec), PlainHTTP: plain, Private: v.private(rec.Repository),
 		Packages: newPackageTable(rec.Packages, r.URL.Query().Get("pkg")),
 	}
@@ -104,7 +104,7 @@ func (u *ui) image(w http.ResponseWriter, r *http.Request) {
 		page.Derived, err = u.refLinks(rec.DerivedImages)
 	}
 	if err != nil {
-		u.fail(w, err)
+		u.fail(w, r, err)
 		return
 	}
 	u.render(w, http.StatusOK, "image", "layout", page)

@@ -80,7 +80,7 @@ type pageLink struct {
 // results region, which the page's script swaps in as the person types.
 func (u *ui) search(w http.ResponseWriter, r *http.Request) {
 	if v, status, err := u.runSearch(r); err != nil {
-		u.fail(w, err)
+		u.fail(w, r, err)
 	} else {
 		u.render(w, status, "search", "layout", v)
 	}
@@ -88,7 +88,7 @@ func (u *ui) search(w http.ResponseWriter, r *http.Request) {
 
 func (u *ui) searchResults(w http.ResponseWriter, r *http.Request) {
 	if v, status, err := u.runSearch(r); err != nil {
-		u.fail(w, err)
+		u.fail(w, r, err)
 	} else {
 		u.render(w, status, "search", "results", v)
 	}
@@ -98,7 +98,7 @@ func (u *ui) searchResults(w http.ResponseWriter, r *http.Request) {
 // but a 400 page that says what to fix.
 func (u *ui) runSearch(r *http.Request) (searchView, int, error) {
 	q := r.URL.Query()
-	v := searchView{frame: frame{Title: "All images", Query: q.Get("q"), Sort: q.Get("sort"), Page: "search"}}
+	v := searchView{frame: frame{Title: "All images", Query: q.Get("q"), Sort: q.Get("sort"), Page: "search", Account: u.account(r)}}
 	if strings.TrimSpace(v.Query) != "" {
 		v.Title = v.Query
 	}

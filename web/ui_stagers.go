@@ -13,6 +13,6 @@ type stagersView struct {
 	Stagers []api.StagerInventory
 }
 
-func (u *ui) stagers(w http.ResponseWriter, _ *http.Request) {
-	u.render(w, http.StatusOK, "stagers", "layout", stagersView{frame: frame{Title: "Compute nodes", Page: "stagers"}, Stagers: u.stage.Stagers()})
+func (u *ui) stagers(w http.ResponseWriter, r *http.Request) {
+	u.render(w, http.StatusOK, "stagers", "layout", stagersView{frame: frame{Title: "Compute nodes", Page: "stagers", Account: u.account(r)}, Stagers: u.stage.Stagers()})
 }

@@ -92,8 +92,8 @@ func refuseCredentials(u *ui) func(w http.ResponseWriter, r *http.Request) {
 			writeError(w, r, u.api.Log, errorf(api.CodeUnauthorized, "the credentials sent were refused (wrong, expired or revoked); send none to search as anyone"))
 			return
 		}
-		secured(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
-			u.message(w, http.StatusUnauthorized, "Credentials refused", "The credentials sent with this request were refused: they are wrong, expired or revoked.")
+		secured(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			u.message(w, r, http.StatusUnauthorized, "Credentials refused", "The credentials sent with this request were refused: they are wrong, expired or revoked.")
 		})).ServeHTTP(w, r)
 	}
 }
