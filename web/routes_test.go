@@ -80,6 +80,9 @@ func TestOpenAPIDocumentsEveryRoute(t *testing.T) {
 	for _, rt := range buildRoutes(nil) { // TestOpenAPIDocumentsBuildRoutes requests them
 		served[strings.ToLower(rt.method)+" "+rt.path] = true
 	}
+	for _, rt := range tokenRoutes(nil) { // TestOpenAPIDocumentsTokenRoutes requests them
+		served[strings.ToLower(rt.method)+" "+rt.path] = true
+	}
 	for _, rt := range (&Stage{}).routes() { // TestOpenAPIDocumentsStageRoutes requests them
 		served[strings.ToLower(rt.method)+" "+rt.path] = true
 	}
