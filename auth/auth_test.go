@@ -41,7 +41,7 @@ func newFixture(t testing.TB, edit func(*Options)) *fixture {
 		MaxFailedLogins: 3, FailedLoginWindow: time.Minute,
 		Sessions: SessionOptions{Max: 4, Idle: time.Hour, Lifetime: 8 * time.Hour},
 		Robots:   RobotLimits{PerOwner: 2, MaxLifetime: 30 * 24 * time.Hour},
-		Log: slog.New(slog.NewTextHandler(f.log, &slog.HandlerOptions{Level: slog.LevelDebug})), Now: f.clock.now,
+		Log:      slog.New(slog.NewTextHandler(f.log, &slog.HandlerOptions{Level: slog.LevelDebug})), Now: f.clock.now,
 	}
 	if edit != nil {
 		edit(&opts)

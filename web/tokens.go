@@ -146,7 +146,7 @@ type tokensView struct {
 	Created *api.CreatedToken
 	Problem string
 	// Name, Scopes and Days refill the form after a problem.
-	Name, Scopes string
+	Name, Scopes  string
 	Days, MaxDays int
 }
 
