@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/coreos/go-oidc/v3/oidc"
+	"golang.org/x/sync/singleflight"
 )
 
 // OIDCOptions configure logins with access tokens of an OpenID Connect
@@ -78,6 +79,7 @@ type oidcVerifier struct {
 	introspectURL string
 	client        *http.Client
 	cache         *identityCache
+	inflight      singleflight.Group
 	now           func() time.Time
 	log           *slog.Logger
 }
@@ -144,14 +146,27 @@ func discover(ctx context.Context, issuer string, timeout time.Duration, log *sl
 	}
 }
 
-// identify checks an access token and says whose it is. Errors never
-// hold the token.
+// identify checks an access token and says whose it is. Concurrent
+// checks of one uncached token (a client's parallel requests) share one
+// verification. Errors never hold the token.
 func (v *oidcVerifier) identify(ctx context.Context, token string) (Identity, error) {
 	now := v.now()
 	key := sha256.Sum256([]byte(token))
 	if id, ok := v.cache.get(key, now); ok {
 		return id, nil
 	}
+	// The shared check must not end when the first caller goes away; the
+	// HTTP client's timeout bounds it.
+	ctx = context.WithoutCancel(ctx)
+	id, err, _ := v.inflight.Do(string(key[:]), func() (any, error) { return v.check(ctx, token, key, now) })
+	if err != nil {
+		return Identity{}, err
+	}
+	return id.(Identity), nil
+}
+
+// check verifies a token, reads its identity and caches it.
+func (v *oidcVerifier) check(ctx context.Context, token string, key [32]byte, now time.Time) (Identity, error) {
 	var claims map[string]any
 	var exp time.Time
 	var err error

@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -265,9 +266,21 @@ func TestOIDCCache(t *testing.T) {
 	if s := f.svc.OIDCCacheStats(); s.Hits != 2 || s.Misses != 1 {
 		t.Errorf("stats %+v", s)
 	}
-	for range 2 {
-		f.svc.IdentifyToken(ctx, p.Token(t, oidctest.Mint{User: "rita", Opaque: true}))
+	// Parallel first checks of one token share one introspection.
+	parallel := p.Token(t, oidctest.Mint{User: "rita", Opaque: true})
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Go(func() {
+			if _, err := f.svc.IdentifyToken(ctx, parallel); err != nil {
+				t.Error(err)
+			}
+		})
 	}
+	wg.Wait()
+	if n := p.IntrospectionRequests(); n > 2 {
+		t.Errorf("%d introspections for 8 parallel checks of one new token", n-1)
+	}
+	f.svc.IdentifyToken(ctx, p.Token(t, oidctest.Mint{User: "rita", Opaque: true}))
 	if s := f.svc.OIDCCacheStats(); s.Entries != 2 || s.Evictions != 1 {
 		t.Errorf("bounded to 2: %+v", s)
 	}
