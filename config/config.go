@@ -44,6 +44,15 @@ type Config struct {
 	GitSync GitSync  `yaml:"gitsync"`
 	Stage   Stage    `yaml:"stage"`
 	Auth    Auth     `yaml:"auth"`
+	Debug   Debug    `yaml:"debug"`
+}
+
+// Debug configures diagnostics that are off unless asked for.
+type Debug struct {
+	// PprofAddr, if set, serves Go's profiler (net/http/pprof) on its own
+	// listener at this address, apart from the registry's; empty: off.
+	// It has no authentication: bind it to localhost.
+	PprofAddr string `yaml:"pprof_addr"`
 }
 
 // Auth configures identity: off unless htpasswd.path or oidc.issuer is set.

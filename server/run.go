@@ -17,6 +17,12 @@ func (s *Server) ListenAndServe(ctx context.Context, ready func(addr string)) er
 	if err != nil {
 		return fmt.Errorf("listening on %s: %w", s.cfg.Addr, err)
 	}
+	if addr := s.cfg.Debug.PprofAddr; addr != "" {
+		if err := s.servePprof(ctx, addr); err != nil {
+			ln.Close()
+			return err
+		}
+	}
 	srv := &http.Server{
 		Handler:           s.handler,
 		ReadHeaderTimeout: 30 * time.Second,
