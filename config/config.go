@@ -434,12 +434,6 @@ func (c *Config) Validate() error {
 	if err := c.Auth.validate(); err != nil {
 		return err
 	}
-	// The catalog's listings (search, the API, the hub, docker and Library
-	// search) are not yet filtered by what the caller may pull: a private
-	// namespace would show there, so the two are refused together.
-	if c.Auth.Enabled() && c.Auth.Policy().HasPrivate() && c.Catalog.Enabled {
-		return errors.New("config: private repositories (auth.private_namespaces, auth.namespaces) need catalog.enabled: false until the catalog filters its listings by what the caller may pull")
-	}
 	switch strings.ToLower(c.Log.Level) {
 	case "debug", "info", "warn", "error":
 	default:

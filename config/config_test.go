@@ -124,12 +124,11 @@ func TestAuthSwitch(t *testing.T) {
 	if _, err := Load("", append(oidc, "OYSTER_AUTH_OIDC_USERNAME_DOMAIN=keep")); err == nil || !strings.Contains(err.Error(), "username_domain") {
 		t.Errorf("username_domain keep: %v", err)
 	}
+	// Every listing filters by what the caller may pull, so private
+	// namespaces and the catalog go together.
 	private := []string{"OYSTER_AUTH_HTPASSWD_PATH=/etc/oyster/htpasswd", "OYSTER_AUTH_PRIVATE_NAMESPACES=lab"}
-	if _, err := Load("", private); err == nil || !strings.Contains(err.Error(), "catalog.enabled: false") {
-		t.Errorf("private namespaces with the catalog on: %v, want a refusal naming catalog.enabled", err)
-	}
-	if _, err := Load("", append(private, "OYSTER_CATALOG_ENABLED=false")); err != nil {
-		t.Errorf("private namespaces with the catalog off: %v", err)
+	if cfg, err := Load("", private); err != nil || !cfg.Catalog.Enabled || !cfg.Auth.Policy().HasPrivate() {
+		t.Errorf("private namespaces with the catalog on: %v", err)
 	}
 }
 
@@ -154,7 +153,6 @@ func TestAuthNamespaces(t *testing.T) {
 		"OYSTER_AUTH_NAMESPACES={lab: {groups: {g: owner}}}":             `role "owner" is not one of read, write, admin`,
 		"OYSTER_AUTH_NAMESPACES={lab: {public_repositories: [other/x]}}": "not in namespace lab",
 		"OYSTER_AUTH_NAMESPACES={lab: {privat: true}}":                   "privat",
-		"OYSTER_AUTH_NAMESPACES={lab: {private: true}}":                  "catalog.enabled: false",
 	} {
 		env := []string{"OYSTER_AUTH_HTPASSWD_PATH=/h", env}
 		if _, err := Load("", env); err == nil || !strings.Contains(err.Error(), want) {

@@ -18,7 +18,8 @@ var authUsers = map[string]string{"admin": "admin-Secret-1", "alice": "alice-Sec
 
 // startAuthRegistry runs a registry with auth on (auth.htpasswd.path set
 // through its environment variable), namespace "secret" private, and the
-// catalog off (its listings are not filtered yet; config refuses both).
+// catalog off, to start fast; extraEnv may turn it on
+// (OYSTER_CATALOG_ENABLED=true: the last setting wins).
 func startAuthRegistry(t *testing.T, extraEnv ...string) *registryProc {
 	t.Helper()
 	path := authtest.WriteHtpasswd(t, t.TempDir(), authUsers)
