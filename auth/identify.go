@@ -2,7 +2,6 @@ package auth
 
 import (
 	"errors"
-	"fmt"
 	"net/http"
 	"strings"
 )
@@ -30,23 +29,13 @@ func (s *Service) Identify(r *http.Request) (Identity, error) {
 		if !isBearer {
 			return s.readingSession(r), nil
 		}
-		user, password, present = "", strings.TrimSpace(token), true
+		user, password = "", strings.TrimSpace(token)
 	}
-	now, source := s.opts.Now(), sourceOf(r)
-	if s.limiter.blocked(source, now) > 0 {
+	id, err := s.checkCredentials(r, "auth: credentials refused", user, password)
+	if errors.Is(err, ErrTooManyFailures) {
 		return Identity{}, ErrBadCredentials
 	}
-	id, err := s.authenticate(r.Context(), user, password, now)
-	if errors.Is(err, ErrProviderUnavailable) {
-		s.log.Error("auth: credentials not checked", "user", user, "source", source, "path", r.URL.Path, "reason", err.Error())
-		return Identity{}, fmt.Errorf("%w: %w", ErrBadCredentials, ErrProviderUnavailable)
-	}
-	if err != nil {
-		s.limiter.fail(source, now)
-		s.log.Warn("auth: credentials refused", "user", user, "source", source, "path", r.URL.Path, "reason", err.Error())
-		return Identity{}, ErrBadCredentials
-	}
-	return id, nil
+	return id, err
 }
 
 // MayPull reports whether id may pull repo: what every listing (search,

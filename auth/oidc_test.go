@@ -353,6 +353,10 @@ func TestOIDCProviderDown(t *testing.T) {
 	if _, err := f.svc.Identify(r); !errors.Is(err, ErrProviderUnavailable) || !errors.Is(err, ErrBadCredentials) {
 		t.Errorf("Identify with the provider down: %v", err)
 	}
+	login := httptest.NewRequest(http.MethodPost, "/login", nil)
+	if _, err := f.svc.Login(httptest.NewRecorder(), login, "rita", unchecked); !errors.Is(err, ErrProviderUnavailable) {
+		t.Errorf("web login with the provider down: %v", err)
+	}
 	// A token checked before the outage still works from the cache.
 	if code, _ := f.login(t, "walt", cached); code != http.StatusOK {
 		t.Errorf("a cached token during the outage: %d", code)

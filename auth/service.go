@@ -151,14 +151,16 @@ func (s *Service) ServeToken(w http.ResponseWriter, r *http.Request) {
 	user, password, present := credentials(r)
 	id := Identity{}
 	if present {
-		if id, err = s.authenticate(r.Context(), user, password, now); errors.Is(err, ErrProviderUnavailable) {
-			s.log.Error("auth: login not checked", "user", user, "source", source, "reason", err.Error())
+		id, err = s.checkCredentials(r, "auth: login refused", user, password)
+		switch {
+		case errors.Is(err, ErrProviderUnavailable):
 			w.Header().Set("Retry-After", "10")
 			writeTokenError(w, http.StatusServiceUnavailable, "temporarily_unavailable", "the identity provider is unavailable; try again later")
 			return
-		} else if err != nil {
-			s.limiter.fail(source, now)
-			s.log.Warn("auth: login refused", "user", user, "source", source, "reason", err.Error())
+		case errors.Is(err, ErrTooManyFailures):
+			writeTokenError(w, http.StatusTooManyRequests, "too_many_requests", "too many failed logins from this address; try again later")
+			return
+		case err != nil:
 			writeTokenError(w, http.StatusUnauthorized, "unauthorized", "invalid username or password")
 			return
 		}
@@ -226,6 +228,30 @@ func (s *Service) authenticate(ctx context.Context, user, password string, now t
 		}
 	}
 	return s.IdentifyToken(ctx, password)
+}
+
+// checkCredentials authenticates credentials sent to one of Oyster's
+// faces against the source's failed-login budget: ErrTooManyFailures for
+// a blocked source (unchecked), ErrBadCredentials for wrong ones (a
+// failure, logged as refused), and ErrBadCredentials wrapping
+// ErrProviderUnavailable when the identity provider could not be asked
+// (no failure: the caller is not to blame).
+func (s *Service) checkCredentials(r *http.Request, refused, user, password string) (Identity, error) {
+	now, source := s.opts.Now(), sourceOf(r)
+	if s.limiter.blocked(source, now) > 0 {
+		return Identity{}, ErrTooManyFailures
+	}
+	id, err := s.authenticate(r.Context(), user, password, now)
+	switch {
+	case errors.Is(err, ErrProviderUnavailable):
+		s.log.Error("auth: credentials not checked", "user", user, "source", source, "path", r.URL.Path, "reason", err.Error())
+		return Identity{}, fmt.Errorf("%w: %w", ErrBadCredentials, err)
+	case err != nil:
+		s.limiter.fail(source, now)
+		s.log.Warn(refused, "user", user, "source", source, "path", r.URL.Path, "reason", err.Error())
+		return Identity{}, ErrBadCredentials
+	}
+	return id, nil
 }
 
 // IdentifyToken checks an OIDC access token (the web UI's login hands

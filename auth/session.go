@@ -121,17 +121,11 @@ var ErrTooManyFailures = errors.New("too many failed logins from this address; t
 // or a robot token), the same way and against the same per-source failure
 // budget as the realm, and on success starts a session for the browser.
 func (s *Service) Login(w http.ResponseWriter, r *http.Request, user, password string) (Session, error) {
-	now, source := s.opts.Now(), sourceOf(r)
-	if s.limiter.blocked(source, now) > 0 {
-		return Session{}, ErrTooManyFailures
-	}
-	id, err := s.authenticate(r.Context(), user, password, now)
+	id, err := s.checkCredentials(r, "auth: web login refused", user, password)
 	if err != nil {
-		s.limiter.fail(source, now)
-		s.log.Warn("auth: web login refused", "user", user, "source", source, "reason", err.Error())
-		return Session{}, ErrBadCredentials
+		return Session{}, err
 	}
-	s.log.Info("auth: web login", "user", id.Name, "source", source)
+	s.log.Info("auth: web login", "user", id.Name, "source", sourceOf(r))
 	robotID, _, _ := splitRobotToken(password)
 	return s.startSession(w, r, id, robotID), nil
 }
