@@ -3,6 +3,8 @@ package e2e
 import (
 	"bufio"
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -19,6 +21,8 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+
+	"github.com/oyster-registry/oyster/auth/authtest"
 )
 
 // TestJupyterHubSpawnsCatalogImages runs Debian's JupyterHub with
@@ -76,6 +80,105 @@ func TestJupyterHubSpawnsCatalogImages(t *testing.T) {
 	hubWaitForOption(t, browser, hub, fresh)
 	hubSubmit(t, browser, hub, fresh)
 	hubExpectRecord(t, hub, 2, fresh)
+}
+
+// TestJupyterHubDropdownPerUser runs the registry with auth on and
+// namespace alice private, and JupyterHub with an authenticator that keeps
+// each user's Oyster token (a robot token made with `registry token
+// create`) in auth_state, as OAuthenticator keeps an access token. In
+// Chromium, alice's dropdown holds her private image and the public one,
+// bob's only the public one, and bob forging alice's image in the form is
+// refused; alice's choice reaches the spawner.
+func TestJupyterHubDropdownPerUser(t *testing.T) {
+	for _, tool := range []string{"jupyterhub", "configurable-http-proxy", "crane", "python3"} {
+		requireTool(t, tool)
+	}
+	htpasswd := authtest.WriteHtpasswd(t, t.TempDir(), authUsers)
+	reg := startRegistry(t, "", "OYSTER_AUTH_HTPASSWD_PATH="+htpasswd, "OYSTER_AUTH_PRIVATE_NAMESPACES=alice")
+	admin := []string{"DOCKER_CONFIG=" + t.TempDir()}
+	mustEnv(t, admin, "crane", "auth", "login", reg.Host, "-u", "admin", "-p", authUsers["admin"])
+	public := hubPushImageAs(t, admin, reg.Host, "hubtest/scipy", "1", "SciPy lab")
+	secret := hubPushImageAs(t, admin, reg.Host, "alice/secret", "1", "Alice's secret lab")
+	tokens := map[string]string{
+		"alice": robotToken(t, reg, "alice-hub", "alice:pull"),
+		"bob":   robotToken(t, reg, "bob-hub", "bob:pull"),
+	}
+	hubWaitForImagesAs(t, reg, tokens["alice"], public, secret)
+
+	tokensJSON, _ := json.Marshal(tokens)
+	key := make([]byte, 32)
+	if _, err := rand.Read(key); err != nil {
+		t.Fatal(err)
+	}
+	hub := startHub(t, "http://"+reg.Host, "HUB_TOKENS="+string(tokensJSON), "JUPYTERHUB_CRYPT_KEY="+hex.EncodeToString(key))
+
+	aliceBrowser := uiBrowser(t, true)
+	hubLogin(t, aliceBrowser, hub, "alice")
+	if offered := hubValues(hubSpawnOptions(t, aliceBrowser, hub)); !slices.Equal(offered, []string{secret, public}) && !slices.Equal(offered, []string{public, secret}) {
+		t.Fatalf("alice's spawn page offers %v, want her private %s and the public %s", offered, secret, public)
+	}
+
+	bobBrowser := uiBrowser(t, true)
+	hubLogin(t, bobBrowser, hub, "bob")
+	if offered := hubValues(hubSpawnOptions(t, bobBrowser, hub)); !slices.Equal(offered, []string{public}) {
+		t.Fatalf("bob's spawn page offers %v, want only the public %s", offered, public)
+	}
+	if page := hubSubmitForged(t, bobBrowser, hub, secret); !strings.Contains(page, "is not an image this hub offers you") {
+		t.Fatalf("bob's forged choice of alice's image was not refused; page says:\n%s", page)
+	}
+	if recs := hubRecords(t, hub); len(recs) != 0 {
+		t.Fatalf("the spawner was asked to start %+v", recs)
+	}
+
+	hubSpawnOptions(t, aliceBrowser, hub)
+	hubSubmit(t, aliceBrowser, hub, secret)
+	hubExpectRecord(t, hub, 1, secret)
+	checkNoSecrets(t, reg, tokens["alice"], tokens["bob"])
+	for who, token := range tokens {
+		if strings.Contains(hub.Log(), token) {
+			t.Errorf("JupyterHub's log holds %s's token", who)
+		}
+	}
+}
+
+// hubPushImageAs is hubPushImage for a registry with auth on: crane runs
+// with env (a DOCKER_CONFIG logged in).
+func hubPushImageAs(t *testing.T, env []string, host, repo, tag, title string) string {
+	t.Helper()
+	ref := host + "/" + repo + ":" + tag
+	mustEnv(t, env, "crane", "append", "--insecure", "--oci-empty-base", "-f", busyboxLayer(t, t.TempDir(), strings.ReplaceAll(repo, "/", "-")), "-t", ref)
+	mustEnv(t, env, "crane", "mutate", "--insecure", ref, "--set-platform", "linux/amd64",
+		"-l", "org.oyster.hub=true", "-l", "org.opencontainers.image.title="+title, "-t", ref)
+	out := strings.Fields(mustEnv(t, env, "crane", "digest", "--insecure", ref))
+	return host + "/" + repo + "@" + out[len(out)-1]
+}
+
+// hubWaitForImagesAs polls /api/v1/hub/images with a bearer token until it
+// offers every image.
+func hubWaitForImagesAs(t *testing.T, reg *registryProc, token string, images ...string) {
+	t.Helper()
+	var last string
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
+		req, _ := http.NewRequest(http.MethodGet, "http://"+reg.Host+"/api/v1/hub/images", nil)
+		req.Header.Set("Authorization", "Bearer "+token)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		last = fmt.Sprintf("%d %s", resp.StatusCode, body)
+		offered := map[string]string{}
+		_ = json.Unmarshal(body, &offered)
+		values := make([]string, 0, len(offered))
+		for _, v := range offered {
+			values = append(values, v)
+		}
+		if hubContainsAll(values, images) {
+			return
+		}
+	}
+	t.Fatalf("/api/v1/hub/images never offered %v within 30 s; last answer: %s\nregistry log:\n%s", images, last, reg.Log())
 }
 
 // hubPushImage pushes a hub-flagged image as host/repo:tag with a title and

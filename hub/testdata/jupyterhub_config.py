@@ -8,7 +8,28 @@ from oyster_hub import Oyster
 env = os.environ
 oyster = Oyster(env["OYSTER_URL"], ttl=float(env["OYSTER_TTL"]))
 
-c.JupyterHub.authenticator_class = "jupyterhub.auth.DummyAuthenticator"
+if env.get("HUB_TOKENS"):
+    # Logs in the users HUB_TOKENS names (any password) and keeps each one's
+    # token in auth_state, as OAuthenticator keeps the OAuth access token, so
+    # oyster_hub asks Oyster as that user. auth_state needs
+    # JUPYTERHUB_CRYPT_KEY, which the test sets.
+    import json
+
+    from jupyterhub.auth import Authenticator
+
+    tokens = json.loads(env["HUB_TOKENS"])
+
+    class TokenAuthenticator(Authenticator):
+        async def authenticate(self, handler, data):
+            name = data.get("username", "")
+            if name not in tokens:
+                return None
+            return {"name": name, "auth_state": {"access_token": tokens[name]}}
+
+    c.JupyterHub.authenticator_class = TokenAuthenticator
+    c.Authenticator.enable_auth_state = True
+else:
+    c.JupyterHub.authenticator_class = "jupyterhub.auth.DummyAuthenticator"
 if env.get("HUB_SPAWNER") == "docker":
     # Really start the chosen image (DockerSpawner's role, with docker run).
     c.JupyterHub.spawner_class = "docker_run_spawner.DockerRunSpawner"
