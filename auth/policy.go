@@ -105,19 +105,6 @@ func (p Policy) Validate() error {
 	return nil
 }
 
-// HasPrivate reports whether any repository may be private.
-func (p Policy) HasPrivate() bool {
-	if len(p.Private) > 0 {
-		return true
-	}
-	for _, ns := range p.Namespaces {
-		if ns.Private || len(ns.PrivateRepositories) > 0 {
-			return true
-		}
-	}
-	return false
-}
-
 // public reports whether anyone may pull repo: a per-repository listing
 // wins, then the namespace's default.
 func (p Policy) public(repo string) bool {

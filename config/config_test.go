@@ -127,7 +127,7 @@ func TestAuthSwitch(t *testing.T) {
 	// Every listing filters by what the caller may pull, so private
 	// namespaces and the catalog go together.
 	private := []string{"OYSTER_AUTH_HTPASSWD_PATH=/etc/oyster/htpasswd", "OYSTER_AUTH_PRIVATE_NAMESPACES=lab"}
-	if cfg, err := Load("", private); err != nil || !cfg.Catalog.Enabled || !cfg.Auth.Policy().HasPrivate() {
+	if cfg, err := Load("", private); err != nil || !cfg.Catalog.Enabled || cfg.Auth.Policy().Allowed(auth.Identity{}, auth.Access{Type: "repository", Name: "lab/x", Action: auth.ActionPull}) {
 		t.Errorf("private namespaces with the catalog on: %v", err)
 	}
 }
@@ -142,7 +142,7 @@ func TestAuthNamespaces(t *testing.T) {
 		t.Fatal(err)
 	}
 	lab := cfg.Auth.Namespaces["lab"]
-	if !lab.Private || lab.Groups["lab-members"] != auth.RoleWrite || !cfg.Auth.Policy().HasPrivate() {
+	if !lab.Private || lab.Groups["lab-members"] != auth.RoleWrite || !cfg.Auth.Policy().Allowed(auth.Identity{Groups: []string{"lab-members"}, Name: "m"}, auth.Access{Type: "repository", Name: "lab/x", Action: auth.ActionPush}) {
 		t.Errorf("from the file: %+v", cfg.Auth.Namespaces)
 	}
 	cfg, err = Load(path, []string{"OYSTER_AUTH_NAMESPACES={open: {users: {carol: admin}}}"})
