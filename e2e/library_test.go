@@ -18,6 +18,7 @@ import (
 	library "github.com/apptainer/container-library-client/client"
 	sylabs "github.com/sylabs/sif/v2/pkg/sif"
 
+	"github.com/oyster-registry/oyster/auth/authtest"
 	"github.com/oyster-registry/oyster/internal/testlayers"
 )
 
@@ -467,4 +468,65 @@ func TestLibraryKillMidMultipart(t *testing.T) {
 		t.Fatalf("completing the killed upload after restart: %d %q", code, msg)
 	}
 	nothingVisible(t, reg.Host, "lab/sci/crash", sif)
+}
+
+// TestLibraryAuth drives the Library API of the registry binary with auth
+// on and namespace lab private, as `apptainer remote login` with a robot
+// token leaves the client: token-status, a push in one request and one in
+// parts (whose parts the client sends without its token) to lab, a push
+// to another namespace refused, lab's images pulled byte-identical by the
+// robot and refused to anonymous callers, and an anonymous search that
+// finds the public image and not lab's.
+func TestLibraryAuth(t *testing.T) {
+	reg := startRegistry(t, "", "OYSTER_AUTH_HTPASSWD_PATH="+authtest.WriteHtpasswd(t, t.TempDir(), authUsers), "OYSTER_AUTH_PRIVATE_NAMESPACES=lab")
+	h := reg.Host
+	labToken := robotToken(t, reg, "lab-ci", "lab:pull,push")
+	pubToken := robotToken(t, reg, "pub-ci", "pub:pull,push")
+	tokenClient := func(token string) *library.Client {
+		c, err := library.NewClient(&library.Config{BaseURL: "http://" + h, AuthToken: token})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	lab, pub, anonymous := tokenClient(labToken), tokenClient(pubToken), libraryClient(t, h)
+
+	for token, want := range map[string]int{labToken: http.StatusOK, labToken + "0": http.StatusUnauthorized, "": http.StatusUnauthorized} {
+		req, _ := http.NewRequest(http.MethodGet, "http://"+h+"/v1/token-status", nil)
+		if token != "" {
+			req.Header.Set("Authorization", "Bearer "+token)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != want {
+			t.Errorf("token-status with a token of %d characters: %d, want %d", len(token), resp.StatusCode, want)
+		}
+	}
+
+	private, public, big := lammpsSIF(t), writeSIF(t, filepath.Join(t.TempDir(), "public.sif")), bigSIF(t)
+	pushSIF(t, lab, private, "lab/hpc/lammps", "amd64", "1")
+	pushSIF(t, lab, big, "lab/hpc/big", "amd64", "1")
+	pushSIF(t, pub, public, "pub/hpc/lammps", "amd64", "1")
+	if _, err := lab.UploadImage(context.Background(), bytes.NewReader(private), "library://pub/hpc/stolen", "amd64", []string{"1"}, "", nil); err == nil {
+		t.Error("the lab robot pushed to pub")
+	}
+	mustPull(t, lab, "lab/hpc/lammps", "1", "amd64", private)
+	mustPull(t, lab, "lab/hpc/big", "1", "amd64", big)
+	mustPull(t, anonymous, "pub/hpc/lammps", "1", "amd64", public)
+	for who, c := range map[string]*library.Client{"anonymous": anonymous, "the pub robot": pub} {
+		if _, err := pullSIF(t, c, "lab/hpc/lammps", "1", "amd64"); err == nil {
+			t.Errorf("%s pulled lab's private image", who)
+		}
+	}
+
+	labID := "lab~hpc~lammps@sha256." + sha256Digest(private)[7:]
+	pubID := "pub~hpc~lammps@sha256." + sha256Digest(public)[7:]
+	librarySearch(t, lab, map[string]string{"value": "lammps"}, labID)
+	if ids := librarySearch(t, anonymous, map[string]string{"value": "lammps"}, pubID); slices.Contains(ids, labID) {
+		t.Errorf("anonymous search found lab's private image: %v", ids)
+	}
+	checkNoSecrets(t, reg, labToken, pubToken)
 }
