@@ -209,4 +209,3 @@ func matrixGet(t *testing.T, h string, c matrixCaller, path string) string {
 	}
 	return string(body)
 }
-
