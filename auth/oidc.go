@@ -53,6 +53,10 @@ type OIDCOptions struct {
 	CacheSize int
 	// DiscoveryTimeout bounds the retries of discovery at start-up.
 	DiscoveryTimeout time.Duration
+	// Admins are the (mapped) OIDC usernames that are site admins. They
+	// are kept apart from Options.Admins, the htpasswd users, so that a
+	// provider's user who happens to be called "admin" is not one.
+	Admins []string
 	// HTTPClient talks to the provider; nil: one with a 10 s timeout.
 	HTTPClient *http.Client
 }

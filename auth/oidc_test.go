@@ -94,11 +94,6 @@ func TestOIDCTokensAsPasswords(t *testing.T) {
 			t.Errorf("opaque %v: Identify with a bearer token: %+v %v", opaque, id, err)
 		}
 	}
-	// auth.admins names OIDC users too.
-	p.AddUser(oidctest.User{Username: "admin"})
-	if id, err := f.svc.IdentifyToken(context.Background(), p.Token(t, oidctest.Mint{User: "admin"})); err != nil || !id.Admin {
-		t.Errorf("admin by OIDC: %+v %v", id, err)
-	}
 	// htpasswd users still log in with their passwords, and a user with
 	// an htpasswd entry may still use a token.
 	if got := f.granted(t, "alice", passwords["alice"], push("alice/x")); !slices.Equal(got, []string{"alice/x:push"}) {
@@ -106,6 +101,23 @@ func TestOIDCTokensAsPasswords(t *testing.T) {
 	}
 	if got := f.granted(t, "alice", p.Token(t, oidctest.Mint{User: "walt"}), push("walt/x")); !slices.Equal(got, []string{"walt/x:push"}) {
 		t.Errorf("a token sent with an htpasswd username: %v", got)
+	}
+}
+
+// TestOIDCAdminsApart: the provider's "admin" is no site admin (auth.admins
+// names htpasswd users); auth.oidc.admins makes OIDC users admins.
+func TestOIDCAdminsApart(t *testing.T) {
+	p := startProvider(t)
+	p.AddUser(oidctest.User{Username: "admin"})
+	f := oidcFixture(t, p, func(o *OIDCOptions) { o.Admins = []string{"walt"} })
+	for user, want := range map[string]bool{"admin": false, "walt": true} {
+		id, err := f.svc.IdentifyToken(context.Background(), p.Token(t, oidctest.Mint{User: user}))
+		if err != nil || id.Admin != want {
+			t.Errorf("OIDC user %s: %+v %v, want admin %v", user, id, err, want)
+		}
+	}
+	if got := f.granted(t, "admin", passwords["admin"], push("anyone/x")); !slices.Equal(got, []string{"anyone/x:push"}) {
+		t.Errorf("the htpasswd admin lost its rights beside OIDC: %v", got)
 	}
 }
 

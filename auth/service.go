@@ -221,7 +221,7 @@ func (s *Service) authenticate(ctx context.Context, user, password string, now t
 	}
 	if s.oidc == nil || s.users.has(user) {
 		if s.users.check(user, password) {
-			return s.user(Identity{Name: user}), nil
+			return Identity{Name: user, Admin: slices.Contains(s.opts.Admins, user)}, nil
 		}
 		if s.oidc == nil {
 			return Identity{}, errors.New("wrong password or unknown user")
@@ -264,13 +264,8 @@ func (s *Service) IdentifyToken(ctx context.Context, token string) (Identity, er
 	if err != nil {
 		return Identity{}, err
 	}
-	return s.user(id), nil
-}
-
-// user marks site admins.
-func (s *Service) user(id Identity) Identity {
-	id.Admin = slices.Contains(s.opts.Admins, id.Name)
-	return id
+	id.Admin = slices.Contains(s.opts.OIDC.Admins, id.Name)
+	return id, nil
 }
 
 // OIDCCacheStats counts the OIDC token cache's hits, misses and

@@ -139,6 +139,9 @@ type OIDC struct {
 	CacheSize int           `yaml:"cache_size"`
 	// DiscoveryTimeout bounds the retries of discovery at start-up.
 	DiscoveryTimeout time.Duration `yaml:"discovery_timeout"`
+	// Admins are the OIDC users (mapped usernames) who are site admins;
+	// auth.admins names htpasswd users only.
+	Admins []string `yaml:"admins"`
 }
 
 // Introspection checks opaque tokens (RFC 7662); URL empty: the one
@@ -382,6 +385,7 @@ func Default() Config {
 			OIDC: OIDC{
 				Claims: Claims{Username: "preferred_username", Groups: "groups"}, UsernameDomain: "replace", GroupsField: "id",
 				CacheTTL: 5 * time.Minute, CacheSize: 10000, DiscoveryTimeout: 30 * time.Second,
+				Admins: []string{},
 			},
 			Sessions: Sessions{Max: 10000, IdleTimeout: 2 * time.Hour, Lifetime: 24 * time.Hour},
 			Robots:   Robots{PerOwner: 100, MaxLifetime: 365 * 24 * time.Hour},

@@ -64,6 +64,7 @@ func oidcOptions(o config.OIDC) *auth.OIDCOptions {
 		GroupsURL: o.GroupsURL, GroupsField: o.GroupsField,
 		IntrospectionURL: o.Introspection.URL, ClientID: o.Introspection.ClientID, ClientSecret: o.Introspection.ClientSecret,
 		CacheTTL: o.CacheTTL, CacheSize: o.CacheSize, DiscoveryTimeout: o.DiscoveryTimeout,
+		Admins: o.Admins,
 	}
 }
 
