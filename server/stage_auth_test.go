@@ -5,8 +5,11 @@ import (
 	"errors"
 	"net/http"
 	"slices"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/opencontainers/go-digest"
 
 	"github.com/oyster-registry/oyster/api"
 	"github.com/oyster-registry/oyster/auth/authtest"
@@ -19,7 +22,9 @@ import (
 // (stager/remote, credentials from its registry.username and password),
 // with auth on and namespace lab private: a stager with a robot token
 // that may pull lab gets lab's pin and the public one, an anonymous
-// stager only the public one, and a bad token is refused.
+// stager only the public one, and a bad token is refused. The stager's
+// inventory then shows lab's image only to callers who may pull it, in
+// the API and on the UI's nodes page.
 func TestStageListAsCaller(t *testing.T) {
 	var data string
 	ts, _ := startServer(t, func(c *config.Config) {
@@ -49,6 +54,30 @@ func TestStageListAsCaller(t *testing.T) {
 	_, _, err := stageClient(t, ts.URL, "stager", stagerToken+"x").GetJSON(context.Background(), "/api/v1/stage?cluster=default", "", &list)
 	if se := (*remote.StatusError)(nil); !errors.As(err, &se) || se.Status != http.StatusUnauthorized {
 		t.Errorf("a stager with a bad token: %v, want a 401", err)
+	}
+
+	inv := api.StagerInventory{Node: "node-1", Cluster: "default"}
+	for _, repo := range both {
+		inv.Images = append(inv.Images, api.StagedImage{Repository: repo, Refs: []string{repo + ":latest"}, Digest: digest.FromString(repo)})
+	}
+	if err := stageClient(t, ts.URL, "stager", stagerToken).PutJSON(context.Background(), "/api/v1/stagers/node-1", inv); err != nil {
+		t.Fatalf("reporting the inventory: %v", err)
+	}
+	for who, want := range map[string][]string{"stager": both, "": {"pub/sci/tool"}} {
+		var nodes api.StagerList
+		if _, _, err := stageClient(t, ts.URL, who, map[string]string{"stager": stagerToken}[who]).GetJSON(context.Background(), "/api/v1/stagers", "", &nodes); err != nil || len(nodes.Stagers) != 1 {
+			t.Fatalf("inventories as %q: %v %+v", who, err, nodes)
+		}
+		var got []string
+		for _, im := range nodes.Stagers[0].Images {
+			got = append(got, im.Repository)
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("node-1's inventory as %q: %v, want %v", who, got, want)
+		}
+	}
+	if page := do(t, http.MethodGet, ts.URL+"/stagers", nil); page.status != http.StatusOK || !strings.Contains(string(page.body), "pub/sci/tool") || strings.Contains(string(page.body), "lab/sci/secret") {
+		t.Errorf("the nodes page for an anonymous caller: %d, lab's image shown or pub's missing", page.status)
 	}
 }
 

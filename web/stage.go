@@ -106,8 +106,10 @@ func (s *Stage) selectImage(w http.ResponseWriter, r *http.Request) error {
 	return respond(w, im)
 }
 
-func (s *Stage) stagers(w http.ResponseWriter, _ *http.Request) error {
-	return respond(w, api.StagerList{Stagers: s.Planner.Stagers()})
+// stagers lists every node's inventory, with the images the caller may
+// pull.
+func (s *Stage) stagers(w http.ResponseWriter, r *http.Request) error {
+	return respond(w, api.StagerList{Stagers: s.Planner.Stagers(viewerOf(r).mayPull)})
 }
 
 // nodePattern is a host name: what a stager calls itself.

@@ -274,12 +274,17 @@ func (p *Planner) Report(inv api.StagerInventory) error {
 	return p.update(func(s *state) { s.Stagers[inv.Node] = inv })
 }
 
-// Stagers lists the last inventory of every node, by name.
-func (p *Planner) Stagers() []api.StagerInventory {
+// Stagers lists the last inventory of every node, by name, each with
+// only the images of repositories visible accepts (the caller may pull
+// them; nil: all). A node's usage still counts every image it holds.
+func (p *Planner) Stagers(visible func(repo string) bool) []api.StagerInventory {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	out := make([]api.StagerInventory, 0, len(p.state.Stagers))
 	for _, inv := range p.state.Stagers {
+		if visible != nil {
+			inv.Images = slices.DeleteFunc(slices.Clone(inv.Images), func(im api.StagedImage) bool { return !visible(im.Repository) })
+		}
 		out = append(out, inv)
 	}
 	slices.SortFunc(out, func(a, b api.StagerInventory) int { return strings.Compare(a.Node, b.Node) })
@@ -300,7 +305,7 @@ type Placement struct {
 // node name: an image page asks with its digest and its children's.
 func (p *Planner) Where(digests ...digest.Digest) []Placement {
 	var out []Placement
-	for _, inv := range p.Stagers() {
+	for _, inv := range p.Stagers(nil) { // the caller found the image: it may see where it is
 		for _, im := range inv.Images {
 			if slices.Contains(digests, im.Digest) {
 				out = append(out, Placement{Node: inv.Node, Cluster: inv.Cluster, Digest: im.Digest, Formats: im.Formats,
