@@ -59,6 +59,9 @@ type OIDCOptions struct {
 	Admins []string
 	// HTTPClient talks to the provider; nil: one with a 10 s timeout.
 	HTTPClient *http.Client
+	// Login, if its ClientID is set, lets the web UI log users in with
+	// the authorization code flow (oidclogin.go).
+	Login OIDCLoginOptions
 }
 
 // ErrProviderUnavailable says a token could not be checked because the
@@ -83,6 +86,7 @@ type oidcVerifier struct {
 	introspectURL string
 	client        *http.Client
 	cache         *identityCache
+	login         *oidcLogin // nil: no web UI logins through the provider
 	inflight      singleflight.Group
 	now           func() time.Time
 	log           *slog.Logger
@@ -130,6 +134,9 @@ func newOIDCVerifier(opts OIDCOptions, now func() time.Time, log *slog.Logger) (
 		return nil, fmt.Errorf("auth.oidc: reading the discovery document: %w", err)
 	}
 	v.introspectURL = cmp.Or(opts.IntrospectionURL, extra.Introspection)
+	if opts.Login.ClientID != "" {
+		v.login = newOIDCLogin(ctx, provider, opts.Login, now)
+	}
 	return v, nil
 }
 

@@ -421,14 +421,20 @@ func scopeString(access []Access) string {
 }
 
 func (s *Service) realm(r *http.Request) string {
+	return s.baseURL(r) + RealmPath
+}
+
+// baseURL is where clients reach the registry: the external URL, or the
+// request's scheme and host.
+func (s *Service) baseURL(r *http.Request) string {
 	if s.opts.ExternalURL != "" {
-		return strings.TrimSuffix(s.opts.ExternalURL, "/") + RealmPath
+		return strings.TrimSuffix(s.opts.ExternalURL, "/")
 	}
 	scheme := "http"
 	if r.TLS != nil || r.Header.Get("X-Forwarded-Proto") == "https" {
 		scheme = "https"
 	}
-	return scheme + "://" + r.Host + RealmPath
+	return scheme + "://" + r.Host
 }
 
 // sourceOf is the address failed logins are counted against.

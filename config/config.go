@@ -133,6 +133,12 @@ type OIDC struct {
 	GroupsURL     string        `yaml:"groups_url"`
 	GroupsField   string        `yaml:"groups_field"`
 	Introspection Introspection `yaml:"introspection"`
+	// ClientID and ClientSecret, if set, let the web UI log users in
+	// through the provider (authorization code flow with PKCE); the
+	// redirect URI to register is <external_url>/login/callback (without
+	// external_url, the origin browsers reach the registry at).
+	ClientID     string `yaml:"client_id"`
+	ClientSecret string `yaml:"client_secret"`
 	// CacheTTL bounds how long a checked token is trusted without asking
 	// again; CacheSize how many are remembered.
 	CacheTTL  time.Duration `yaml:"cache_ttl"`
@@ -437,6 +443,9 @@ func (c *Config) Validate() error {
 	}
 	if err := c.Auth.validate(); err != nil {
 		return err
+	}
+	if o := c.Auth.OIDC; o.ClientID != "" && (o.Issuer == "" || o.ClientSecret == "") {
+		return errors.New("config: auth.oidc.client_id (web UI logins through the provider) needs auth.oidc.issuer and auth.oidc.client_secret")
 	}
 	switch strings.ToLower(c.Log.Level) {
 	case "debug", "info", "warn", "error":

@@ -124,6 +124,13 @@ func TestAuthSwitch(t *testing.T) {
 	if _, err := Load("", append(oidc, "OYSTER_AUTH_OIDC_USERNAME_DOMAIN=keep")); err == nil || !strings.Contains(err.Error(), "username_domain") {
 		t.Errorf("username_domain keep: %v", err)
 	}
+	login := append(oidc, "OYSTER_AUTH_OIDC_CLIENT_ID=oyster-web")
+	if _, err := Load("", login); err == nil || !strings.Contains(err.Error(), "client_secret") {
+		t.Errorf("an OIDC login client without its secret: %v", err)
+	}
+	if _, err := Load("", append(login, "OYSTER_AUTH_OIDC_CLIENT_SECRET=s")); err != nil {
+		t.Errorf("an OIDC login client with its secret: %v", err)
+	}
 	// Every listing filters by what the caller may pull, so private
 	// namespaces and the catalog go together.
 	private := []string{"OYSTER_AUTH_HTPASSWD_PATH=/etc/oyster/htpasswd", "OYSTER_AUTH_PRIVATE_NAMESPACES=lab"}

@@ -59,6 +59,7 @@ func oidcOptions(o config.OIDC) *auth.OIDCOptions {
 		return nil
 	}
 	return &auth.OIDCOptions{
+		Login:  auth.OIDCLoginOptions{ClientID: o.ClientID, ClientSecret: o.ClientSecret},
 		Issuer: o.Issuer, Audience: o.Audience, Scope: o.Scope,
 		UsernameClaim: o.Claims.Username, GroupsClaim: o.Claims.Groups, UsernameDomain: o.UsernameDomain,
 		GroupsURL: o.GroupsURL, GroupsField: o.GroupsField,

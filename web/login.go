@@ -37,11 +37,34 @@ func registerLogin(mux *http.ServeMux, u *ui) {
 	mux.Handle("GET /tokens", secured(http.HandlerFunc(u.tokensPage)))
 	mux.Handle("POST /tokens", secured(http.HandlerFunc(u.createToken)))
 	mux.Handle("POST /tokens/{id}/revoke", secured(http.HandlerFunc(u.revokeToken)))
+	if u.auth.OIDCLoginEnabled() {
+		mux.Handle("GET /login/oidc", secured(http.HandlerFunc(u.oidcLogin)))
+		mux.Handle("GET /login/callback", secured(http.HandlerFunc(u.oidcCallback)))
+	}
+}
+
+// oidcLogin sends the browser to the identity provider.
+func (u *ui) oidcLogin(w http.ResponseWriter, r *http.Request) {
+	if err := u.auth.StartOIDCLogin(w, r, localPath(r.URL.Query().Get("next"))); err != nil {
+		u.fail(w, r, err)
+	}
+}
+
+// oidcCallback is where the provider sends the browser back.
+func (u *ui) oidcCallback(w http.ResponseWriter, r *http.Request) {
+	next, err := u.auth.FinishOIDCLogin(w, r)
+	if err != nil {
+		u.message(w, r, http.StatusUnauthorized, "Login failed", "The login through your identity provider did not work: "+err.Error()+". Try again from the login page.")
+		return
+	}
+	http.Redirect(w, r, localPath(next), http.StatusSeeOther)
 }
 
 type loginView struct {
 	frame
 	CSRF, User, Next, Problem string
+	// OIDC offers the login through the identity provider.
+	OIDC bool
 }
 
 func (u *ui) loginForm(w http.ResponseWriter, r *http.Request) {
@@ -63,7 +86,7 @@ func (u *ui) renderLogin(w http.ResponseWriter, r *http.Request, status int, use
 		})
 	}
 	w.Header().Set("Cache-Control", "no-store")
-	v := loginView{frame: frame{Title: "Log in", Page: "login", Account: u.account(r)}, CSRF: token, User: user, Next: localPath(next), Problem: problem}
+	v := loginView{frame: frame{Title: "Log in", Page: "login", Account: u.account(r)}, CSRF: token, User: user, Next: localPath(next), Problem: problem, OIDC: u.auth.OIDCLoginEnabled()}
 	u.render(w, status, "login", "layout", v)
 }
 

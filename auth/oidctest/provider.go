@@ -1,7 +1,8 @@
 // Package oidctest runs a real OpenID provider in process for tests:
 // zitadel's op package serves discovery, JWKS, the token endpoint
-// (client credentials grant) and RFC 7662 introspection over http on
-// 127.0.0.1, and a groups endpoint beside them. Tests mint JWT or opaque
+// (client credentials and authorization code grants, PKCE S256), RFC 7662
+// introspection and a login page over http on 127.0.0.1, and a groups
+// endpoint beside them. Tests mint JWT or opaque
 // access tokens for users through the real token endpoint.
 package oidctest
 
@@ -88,11 +89,12 @@ func Start(t testing.TB, opts Options) *Provider {
 	s.issuer = p.Issuer
 	var cryptoKey [32]byte
 	_, _ = rand.Read(cryptoKey[:])
-	provider, err := op.NewProvider(&op.Config{CryptoKey: cryptoKey, AuthMethodPost: true}, s, op.StaticIssuer(p.Issuer), op.WithAllowInsecure())
+	provider, err := op.NewProvider(&op.Config{CryptoKey: cryptoKey, AuthMethodPost: true, CodeMethodS256: true}, s, op.StaticIssuer(p.Issuer), op.WithAllowInsecure())
 	if err != nil {
 		t.Fatal(err)
 	}
 	mux.Handle("/groups", http.HandlerFunc(p.serveGroups))
+	mux.Handle("/login", http.HandlerFunc(p.serveLogin))
 	mux.Handle("/", provider)
 	return p
 }

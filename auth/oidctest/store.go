@@ -13,7 +13,7 @@ import (
 )
 
 // store is the provider's memory: op.Storage for the client credentials
-// grant and introspection; the browser flows are not served.
+// grant, introspection and (login.go) the authorization code flow.
 type store struct {
 	mu             sync.Mutex
 	opts           Options
@@ -25,6 +25,7 @@ type store struct {
 	byValue        map[string]string  // token → id, for Revoke and the groups endpoint
 	groupsRequests int
 	introspections int
+	logins         logins // the authorization code flow's requests
 }
 
 type token struct {
@@ -38,10 +39,11 @@ func newStore(opts Options, key *rsa.PrivateKey) *store {
 	return &store{
 		opts: opts, key: signingKey{id: randomHex(8), key: key},
 		users: map[string]User{}, clients: map[string]*client{}, tokens: map[string]*token{}, byValue: map[string]string{},
+		logins: newLogins(),
 	}
 }
 
-var errNotServed = errors.New("oidctest: only the client credentials grant is served")
+var errNotServed = errors.New("oidctest: only the client credentials and authorization code grants are served")
 
 // The client credentials grant: every mint has its own client.
 
@@ -73,6 +75,9 @@ func (r mintRequest) GetScopes() []string   { return r.scopes }
 
 // CreateAccessToken records the token the op package is making.
 func (s *store) CreateAccessToken(_ context.Context, req op.TokenRequest) (string, time.Time, error) {
+	if login, ok := req.(*authRequest); ok {
+		return s.loginAccessToken(login)
+	}
 	r, ok := req.(mintRequest)
 	if !ok {
 		return "", time.Time{}, errNotServed
@@ -160,17 +165,6 @@ func (s *store) Health(context.Context) error             { return nil }
 
 // What the provider does not serve.
 
-func (s *store) CreateAuthRequest(context.Context, *oidc.AuthRequest, string) (op.AuthRequest, error) {
-	return nil, errNotServed
-}
-func (s *store) AuthRequestByID(context.Context, string) (op.AuthRequest, error) {
-	return nil, errNotServed
-}
-func (s *store) AuthRequestByCode(context.Context, string) (op.AuthRequest, error) {
-	return nil, errNotServed
-}
-func (s *store) SaveAuthCode(context.Context, string, string) error { return errNotServed }
-func (s *store) DeleteAuthRequest(context.Context, string) error    { return errNotServed }
 func (s *store) CreateAccessAndRefreshTokens(context.Context, op.TokenRequest, string) (string, string, time.Time, error) {
 	return "", "", time.Time{}, errNotServed
 }
@@ -197,21 +191,34 @@ func (s *store) ValidateJWTProfileScopes(context.Context, string, []string) ([]s
 	return nil, errNotServed
 }
 
-// client is a mint's client (client credentials grant) or, without a
-// mint, the resource server that introspects.
+// client is a mint's client (client credentials grant), a web login
+// client (authorization code grant, redirectURI set) or, with neither,
+// the resource server that introspects.
 type client struct {
-	id, secret string
-	mint       *Mint
-	tokenID    string // the token minted for it
+	id, secret  string
+	mint        *Mint
+	tokenID     string // the token minted for it
+	redirectURI string
+	loginURL    string // the provider's login page, for login clients
 }
 
-func (c *client) GetID() string                        { return c.id }
-func (c *client) RedirectURIs() []string               { return nil }
-func (c *client) PostLogoutRedirectURIs() []string     { return nil }
-func (c *client) ApplicationType() op.ApplicationType  { return op.ApplicationTypeWeb }
-func (c *client) AuthMethod() oidc.AuthMethod          { return oidc.AuthMethodBasic }
-func (c *client) ResponseTypes() []oidc.ResponseType   { return nil }
-func (c *client) LoginURL(string) string               { return "" }
+func (c *client) GetID() string { return c.id }
+func (c *client) RedirectURIs() []string {
+	if c.redirectURI == "" {
+		return nil
+	}
+	return []string{c.redirectURI}
+}
+func (c *client) PostLogoutRedirectURIs() []string    { return nil }
+func (c *client) ApplicationType() op.ApplicationType { return op.ApplicationTypeWeb }
+func (c *client) AuthMethod() oidc.AuthMethod         { return oidc.AuthMethodBasic }
+func (c *client) ResponseTypes() []oidc.ResponseType {
+	if c.redirectURI == "" {
+		return nil
+	}
+	return []oidc.ResponseType{oidc.ResponseTypeCode}
+}
+func (c *client) LoginURL(id string) string            { return c.loginURL + "?id=" + id }
 func (c *client) IDTokenLifetime() time.Duration       { return time.Minute }
 func (c *client) DevMode() bool                        { return false }
 func (c *client) IsScopeAllowed(string) bool           { return true }
@@ -225,7 +232,10 @@ func (c *client) RestrictAdditionalAccessTokenScopes() func([]string) []string {
 }
 
 func (c *client) GrantTypes() []oidc.GrantType {
-	if c.mint == nil {
+	switch {
+	case c.redirectURI != "":
+		return []oidc.GrantType{oidc.GrantTypeCode}
+	case c.mint == nil:
 		return nil
 	}
 	return []oidc.GrantType{oidc.GrantTypeClientCredentials}
