@@ -64,6 +64,14 @@ func TestRegistryCatalogPerCaller(t *testing.T) {
 	if got := basicCatalog(t, h, "", "", "?n=1&last=alice/tools", http.StatusOK); !slices.Equal(got, public[1:]) {
 		t.Errorf("second page of one: %q", got)
 	}
+	// A registry token issued for something else is sent back to the
+	// realm for a catalog token.
+	_, pullToken := getToken(t, h, "alice", authUsers["alice"], "repository:alice/tools:pull")
+	code, hdr := v2Status(t, http.MethodGet, "http://"+h+"/v2/_catalog", pullToken)
+	if challenge := hdr.Get("WWW-Authenticate"); code != http.StatusUnauthorized ||
+		!strings.Contains(challenge, `scope="registry:catalog:*"`) || !strings.Contains(challenge, `error="insufficient_scope"`) {
+		t.Errorf("_catalog with a pull token: %d %q", code, challenge)
+	}
 	basicCatalog(t, h, "alice", "wrong", "", http.StatusUnauthorized)
 	basicCatalog(t, h, "", "", "?n=1000000", http.StatusBadRequest)
 	checkNoSecrets(t, reg, robot, authUsers["alice"])

@@ -112,13 +112,20 @@ func catalogPageSize(param string, maxEntries int) (int, error) {
 // up to n that visible accepts. next, when not empty, is where the
 // following page starts: more may follow, or the scan budget ran out.
 func (s *Server) visibleRepositories(ctx context.Context, last string, n int, visible func(string) bool) (repos []string, next string, err error) {
+	return visiblePage(func(buf []string, last string) (int, error) { return s.namespace.Repositories(ctx, buf, last) }, last, n, visible)
+}
+
+// visiblePage is visibleRepositories over list, which reads repositories
+// after last into buf as distribution's Namespace.Repositories does
+// (io.EOF, or a missing path, at the end).
+func visiblePage(list func(buf []string, last string) (int, error), last string, n int, visible func(string) bool) (repos []string, next string, err error) {
 	repos = []string{}
 	if n == 0 {
 		return repos, "", nil
 	}
 	buf := make([]string, n)
 	for range catalogScanPages {
-		filled, err := s.namespace.Repositories(ctx, buf, last)
+		filled, err := list(buf, last)
 		end := err != nil
 		if end && !errors.Is(err, io.EOF) && !errors.As(err, &driver.PathNotFoundError{}) {
 			return nil, "", err
