@@ -356,6 +356,10 @@ type Filesystem struct {
 	// DirectBlobReads serves blob GET/HEAD from the data files themselves,
 	// which lets the kernel copy them to the socket.
 	DirectBlobReads bool `yaml:"direct_blob_reads"`
+	// DirectUploads receives blob upload chunks (PATCH) straight into the
+	// upload's data file, hashing as it writes, in distribution's layout;
+	// distribution still starts and commits every upload.
+	DirectUploads bool `yaml:"direct_uploads"`
 }
 
 // S3 configures the S3-compatible object storage driver.
@@ -378,7 +382,7 @@ func Default() Config {
 		Addr:            "localhost:5000",
 		Data:            "./data",
 		Log:             Log{Level: "info", Format: "text"},
-		Storage:         Storage{Driver: "filesystem", Delete: true, ManifestCacheBytes: 64 << 20, Filesystem: Filesystem{DirectBlobReads: true}, S3: S3{Region: "us-east-1", Secure: true}},
+		Storage:         Storage{Driver: "filesystem", Delete: true, ManifestCacheBytes: 64 << 20, Filesystem: Filesystem{DirectBlobReads: true, DirectUploads: true}, S3: S3{Region: "us-east-1", Secure: true}},
 		ShutdownTimeout: 10 * time.Second,
 		Catalog:         Catalog{Enabled: true, MaxLayerBytes: oci.DefaultMaxLayerBytes, MaxFileBytes: oci.DefaultMaxFileBytes, Workers: 1},
 		Hub:             Hub{Query: "label:org.oyster.hub=true"},

@@ -43,12 +43,7 @@ func (s *Server) serveBlobFile(w http.ResponseWriter, r *http.Request, p v2Path)
 		return false
 	}
 	h := w.Header()
-	h.Add("Docker-Distribution-API-Version", "registry/2.0")
-	for name, values := range s.app.Config.HTTP.Headers {
-		for _, v := range values {
-			h.Add(name, v)
-		}
-	}
+	s.addDistributionHeaders(h)
 	h.Set("ETag", fmt.Sprintf(`"%s"`, d))
 	h.Set("Cache-Control", fmt.Sprintf("max-age=%.f", blobCacheMaxAge.Seconds()))
 	h.Set("Docker-Content-Digest", d.String())

@@ -102,17 +102,21 @@ func checkContentRange(cr string) error {
 	if cr == "" {
 		return nil
 	}
-	invalid := errcode.ErrorCodeRangeInvalid.WithDetail(fmt.Sprintf("Content-Range %q is not <start>-<end>", cr))
-	start, end, ok := strings.Cut(cr, "-")
-	if !ok || !allDigits(start) || !allDigits(end) {
-		return invalid
-	}
-	s, serr := strconv.ParseInt(start, 10, 64)
-	e, eerr := strconv.ParseInt(end, 10, 64)
-	if serr != nil || eerr != nil || s > e {
-		return invalid
+	if _, _, ok := parseContentRange(cr); !ok {
+		return errcode.ErrorCodeRangeInvalid.WithDetail(fmt.Sprintf("Content-Range %q is not <start>-<end>", cr))
 	}
 	return nil
+}
+
+// parseContentRange reads "<start>-<end>", both within int64, start <= end.
+func parseContentRange(cr string) (start, end int64, ok bool) {
+	first, last, found := strings.Cut(cr, "-")
+	if !found || !allDigits(first) || !allDigits(last) {
+		return 0, 0, false
+	}
+	start, serr := strconv.ParseInt(first, 10, 64)
+	end, eerr := strconv.ParseInt(last, 10, 64)
+	return start, end, serr == nil && eerr == nil && start <= end
 }
 
 func allDigits(s string) bool {

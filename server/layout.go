@@ -2,6 +2,7 @@ package server
 
 import (
 	"path"
+	"strconv"
 
 	"github.com/opencontainers/go-digest"
 )
@@ -43,4 +44,16 @@ func manifestRevisionLink(repo string, d digest.Digest) string {
 
 func blobData(d digest.Digest) string {
 	return path.Join("/docker/registry/v2/blobs", d.Algorithm().String(), d.Encoded()[:2], d.Encoded(), "data")
+}
+
+func uploadDir(repo, id string) string { return path.Join(repositoriesRoot, repo, "_uploads", id) }
+
+func uploadData(repo, id string) string { return path.Join(uploadDir(repo, id), "data") }
+
+func uploadStartedAt(repo, id string) string { return path.Join(uploadDir(repo, id), "startedat") }
+
+// uploadHashState holds the hash's state after offset bytes, which lets
+// distribution's commit verify the digest without reading the data again.
+func uploadHashState(repo, id string, alg digest.Algorithm, offset int64) string {
+	return path.Join(uploadDir(repo, id), "hashstates", alg.String(), strconv.FormatInt(offset, 10))
 }

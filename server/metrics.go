@@ -24,6 +24,10 @@ var (
 		Help:    "Time to serve HTTP requests, by surface.",
 		Buckets: prometheus.DefBuckets,
 	}, []string{"surface"})
+	directUploadBytes = promauto.NewCounter(prometheus.CounterOpts{
+		Name: "oyster_upload_direct_bytes_total",
+		Help: "Bytes of blob upload chunks written by Oyster's own upload path (storage.filesystem.direct_uploads) rather than distribution's.",
+	})
 	eventsTotal = promauto.NewCounterVec(prometheus.CounterOpts{
 		Name: "oyster_registry_events_total",
 		Help: "Manifest and tag changes seen by the registry, by action.",

@@ -56,7 +56,7 @@ func (s *Server) serveV2(w http.ResponseWriter, r *http.Request) {
 	if s.serveSHA512(w, r) { // sha512 digests: see sha512.go
 		return
 	}
-	if s.serveCachedManifest(w, r, p) || s.serveBlobFile(w, r, p) { // manifestfront.go, blobserve.go
+	if s.serveCachedManifest(w, r, p) || s.serveBlobFile(w, r, p) || s.serveUploadChunk(w, r, p) { // manifestfront.go, blobserve.go, uploadfront.go
 		return
 	}
 	s.app.ServeHTTP(w, r)

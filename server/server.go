@@ -54,7 +54,10 @@ type Server struct {
 	catalogTokens *tokenIdentities
 	manifests     *manifestCache // nil when off
 	blobRoot      string         // the filesystem driver's root when blobs are served from files (blobserve.go), or ""
-	handler       http.Handler
+	// uploadRoot is the filesystem driver's root when upload chunks are
+	// written by Oyster (uploadfront.go), or "".
+	uploadRoot string
+	handler    http.Handler
 }
 
 // Options are the parts of a Server its caller may supply.
@@ -121,6 +124,9 @@ func New(ctx context.Context, cfg config.Config, opts Options) (*Server, error) 
 	s.manifests = newManifestCache(cfg.Storage.ManifestCacheBytes)
 	if cfg.Storage.Driver == "filesystem" && cfg.Storage.Filesystem.DirectBlobReads {
 		s.blobRoot = cfg.FilesystemRoot()
+	}
+	if cfg.Storage.Driver == "filesystem" && cfg.Storage.Filesystem.DirectUploads {
+		s.uploadRoot = cfg.FilesystemRoot()
 	}
 	dc := distributionConfig(cfg, secret, driverName, params, &hooks{referrers: refs, listener: listener, strictReferences: cfg.Storage.StrictReferences, manifests: s.manifests})
 	if s.auth != nil {
