@@ -10,6 +10,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/oyster-registry/oyster/auth/authtest"
+	"github.com/oyster-registry/oyster/auth/oidctest"
 )
 
 // TestUILogin drives the web UI's login and robot tokens in headless
@@ -83,4 +84,40 @@ func uiSessionCookie(t *testing.T, ctx context.Context) *network.Cookie {
 		return err
 	}))
 	return found
+}
+
+// TestUILoginOIDC logs in through a real OpenID provider in Chromium: the
+// login page's provider button, the provider's own login page, back with
+// a code (PKCE), and a session whose groups are the access token's: walt
+// may make a token that pushes to the group namespace lab because his
+// group lab-writers has the write role there.
+func TestUILoginOIDC(t *testing.T) {
+	p := oidctest.Start(t, oidctest.Options{})
+	p.AddUser(oidctest.User{Username: "walt", Groups: []string{"lab-writers"}})
+	clientID, secret := p.AddLoginClient("http://unknown-yet/login/callback")
+	reg := startRegistry(t, "",
+		"OYSTER_AUTH_OIDC_ISSUER="+p.Issuer, "OYSTER_AUTH_OIDC_AUDIENCE=oyster",
+		"OYSTER_AUTH_OIDC_CLIENT_ID="+clientID, "OYSTER_AUTH_OIDC_CLIENT_SECRET="+secret,
+		"OYSTER_AUTH_NAMESPACES={lab: {groups: {lab-writers: write}}}")
+	base := "http://" + reg.Host
+	p.SetLoginRedirect(clientID, base+"/login/callback")
+	ctx := uiBrowser(t, false)
+
+	uiDo(t, ctx, "opening the login page", chromedp.Navigate(base+"/login?next=/tokens"), chromedp.WaitVisible(chromedp.CSS("#oidc-login")))
+	uiDo(t, ctx, "signing in at the provider",
+		chromedp.Click(chromedp.CSS("#oidc-login")), chromedp.WaitVisible(chromedp.CSS("#op-username")),
+		chromedp.SendKeys(chromedp.CSS("#op-username"), "walt"), chromedp.Click(chromedp.CSS("#op-submit")),
+		chromedp.WaitVisible(chromedp.CSS(".account .who")))
+	uiWant(t, "the header after the provider's login", uiTexts(t, ctx, ".account .who"), "walt")
+	if path := uiEval[string](t, ctx, "location.pathname"); path != "/tokens" {
+		t.Fatalf("after login the browser is at %s, want /tokens", path)
+	}
+	uiDo(t, ctx, "making a token for the group namespace",
+		chromedp.SendKeys(chromedp.CSS("#name"), "lab-ci"), chromedp.SendKeys(chromedp.CSS("#scopes"), "lab:pull,push"),
+		chromedp.Click(chromedp.CSS(`form[action="/tokens"] button[type="submit"]`)))
+	uiWaitFor(t, ctx, "the answer to the token form", `document.querySelector('#secret, .problem')`)
+	if secret := uiTexts(t, ctx, "#secret"); len(secret) != 1 {
+		t.Fatalf("no token made for lab with walt's group role; page says %q", uiTexts(t, ctx, ".problem"))
+	}
+	checkNoSecrets(t, reg, secret, uiTexts(t, ctx, "#secret")[0])
 }

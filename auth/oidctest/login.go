@@ -28,6 +28,16 @@ func (p *Provider) AddLoginClient(redirectURI string) (id, secret string) {
 	return c.id, c.secret
 }
 
+// SetLoginRedirect changes a login client's redirect URI: for a registry
+// whose address is known only once it runs.
+func (p *Provider) SetLoginRedirect(clientID, redirectURI string) {
+	p.store.mu.Lock()
+	defer p.store.mu.Unlock()
+	if c, ok := p.store.clients[clientID]; ok {
+		c.redirectURI = redirectURI
+	}
+}
+
 // logins are the pending authorization requests, by id and by code.
 type logins struct {
 	mu     sync.Mutex
