@@ -24,7 +24,8 @@ import (
 // that may pull lab gets lab's pin and the public one, an anonymous
 // stager only the public one, and a bad token is refused. The stager's
 // inventory then shows lab's image only to callers who may pull it, in
-// the API and on the UI's nodes page.
+// the API and on the UI's nodes page. Reports need credentials, pins a
+// site admin.
 func TestStageListAsCaller(t *testing.T) {
 	var data string
 	ts, _ := startServer(t, func(c *config.Config) {
@@ -52,13 +53,17 @@ func TestStageListAsCaller(t *testing.T) {
 	}
 	var list api.StageList
 	_, _, err := stageClient(t, ts.URL, "stager", stagerToken+"x").GetJSON(context.Background(), "/api/v1/stage?cluster=default", "", &list)
-	if se := (*remote.StatusError)(nil); !errors.As(err, &se) || se.Status != http.StatusUnauthorized {
+	if !isStatus(err, http.StatusUnauthorized) {
 		t.Errorf("a stager with a bad token: %v, want a 401", err)
 	}
 
 	inv := api.StagerInventory{Node: "node-1", Cluster: "default"}
 	for _, repo := range both {
 		inv.Images = append(inv.Images, api.StagedImage{Repository: repo, Refs: []string{repo + ":latest"}, Digest: digest.FromString(repo)})
+	}
+	// The stager turns a 401 it has no credentials for into advice.
+	if err := stageClient(t, ts.URL, "", "").PutJSON(context.Background(), "/api/v1/stagers/node-1", inv); err == nil || !strings.Contains(err.Error(), "asks for credentials") {
+		t.Errorf("an anonymous inventory report: %v, want a refusal", err)
 	}
 	if err := stageClient(t, ts.URL, "stager", stagerToken).PutJSON(context.Background(), "/api/v1/stagers/node-1", inv); err != nil {
 		t.Fatalf("reporting the inventory: %v", err)
@@ -76,9 +81,24 @@ func TestStageListAsCaller(t *testing.T) {
 			t.Errorf("node-1's inventory as %q: %v, want %v", who, got, want)
 		}
 	}
+	pin := api.StagePin{Ref: "pub/sci/tool:latest"}
+	if err := stageClient(t, ts.URL, "", "").PutJSON(context.Background(), "/api/v1/stage/pins", pin); err == nil || !strings.Contains(err.Error(), "asks for credentials") {
+		t.Errorf("pinning anonymously: %v, want a refusal", err)
+	}
+	if err := stageClient(t, ts.URL, "stager", stagerToken).PutJSON(context.Background(), "/api/v1/stage/pins", pin); !isStatus(err, http.StatusForbidden) {
+		t.Errorf("pinning as a robot: %v, want a 403", err)
+	}
+	if err := stageClient(t, ts.URL, "admin", "admin-pw").PutJSON(context.Background(), "/api/v1/stage/pins", pin); err != nil {
+		t.Errorf("pinning as the site admin: %v", err)
+	}
 	if page := do(t, http.MethodGet, ts.URL+"/stagers", nil); page.status != http.StatusOK || !strings.Contains(string(page.body), "pub/sci/tool") || strings.Contains(string(page.body), "lab/sci/secret") {
 		t.Errorf("the nodes page for an anonymous caller: %d, lab's image shown or pub's missing", page.status)
 	}
+}
+
+func isStatus(err error, status int) bool {
+	var se *remote.StatusError
+	return errors.As(err, &se) && se.Status == status
 }
 
 func stageClient(t *testing.T, base, user, password string) *remote.Client {

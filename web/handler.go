@@ -47,7 +47,7 @@ func New(opts Options) http.Handler {
 		all = append(all, buildRoutes(opts.Builds)...)
 	}
 	if opts.Stage != nil {
-		all = append(all, (&Stage{Planner: opts.Stage}).routes()...)
+		all = append(all, (&Stage{Planner: opts.Stage, Accounts: opts.Accounts}).routes()...)
 	}
 	if opts.Accounts != nil {
 		all = append(all, tokenRoutes(opts.Accounts)...)

@@ -10,6 +10,7 @@ import (
 	"regexp"
 
 	"github.com/oyster-registry/oyster/api"
+	"github.com/oyster-registry/oyster/auth"
 	"github.com/oyster-registry/oyster/catalog/stage"
 )
 
@@ -18,6 +19,28 @@ import (
 // catalog/stage decides; this only routes.
 type Stage struct {
 	Planner *stage.Planner
+	// Accounts, when auth is on, says who sends the writes: pins need a
+	// site admin, inventories a caller with credentials (a stager's
+	// robot token). Nil: auth off, anyone may.
+	Accounts *auth.Service
+}
+
+// require refuses r unless auth is off or its sender has credentials
+// (and, with admin, is a site admin).
+func (s *Stage) require(r *http.Request, admin bool) error {
+	if s.Accounts == nil {
+		return nil
+	}
+	id, err := s.Accounts.Identify(r)
+	switch {
+	case err != nil:
+		return errorf(api.CodeUnauthorized, "the credentials sent were refused (wrong, expired or revoked)")
+	case id.Name == "":
+		return errorf(api.CodeUnauthorized, "send credentials: %s %s needs them", r.Method, r.URL.Path)
+	case admin && !id.Admin:
+		return errorf(api.CodeForbidden, "%s is not a site admin: only site admins pin images", id.Name)
+	}
+	return nil
 }
 
 func (s *Stage) routes() []route {
@@ -66,6 +89,9 @@ func (s *Stage) pins(w http.ResponseWriter, _ *http.Request) error {
 }
 
 func (s *Stage) pin(w http.ResponseWriter, r *http.Request) error {
+	if err := s.require(r, true); err != nil {
+		return err
+	}
 	var pin api.StagePin
 	if err := readJSONBody(r, &pin); err != nil {
 		return err
@@ -77,6 +103,9 @@ func (s *Stage) pin(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Stage) unpin(w http.ResponseWriter, r *http.Request) error {
+	if err := s.require(r, true); err != nil {
+		return err
+	}
 	var pin api.StagePin
 	if err := readJSONBody(r, &pin); err != nil {
 		return err
@@ -116,6 +145,9 @@ func (s *Stage) stagers(w http.ResponseWriter, r *http.Request) error {
 var nodePattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,252}$`)
 
 func (s *Stage) report(w http.ResponseWriter, r *http.Request) error {
+	if err := s.require(r, false); err != nil {
+		return err
+	}
 	node := r.PathValue("node")
 	if !nodePattern.MatchString(node) {
 		return errorf(api.CodeInvalidRequest, "node name %q is not a host name", node)
