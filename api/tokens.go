@@ -11,6 +11,7 @@ type Token struct {
 	Created time.Time    `json:"created"`
 	Expires *time.Time   `json:"expires,omitempty"` // absent: never
 	Revoked bool         `json:"revoked"`
+	Expired bool         `json:"expired"` // as of the answer
 }
 
 // TokenScope lets a token act on every repository of one namespace.

@@ -68,15 +68,10 @@ func (s *Service) CreateRobot(id Identity, name string, grants []NamespaceGrant,
 		}
 	}
 	admit := func(m map[string]Robot) error {
-		live := 0
-		for _, r := range m {
-			if r.Owner == id.Name && r.usable(now) == nil {
-				live++
-			}
-		}
-		if live >= s.opts.Robots.PerOwner {
+		if live := s.liveRobots(m, id.Name, now); live >= s.opts.Robots.PerOwner {
 			return &NotPermittedError{fmt.Sprintf("%s already has %d live robot tokens, the most one user may have; revoke one first", id.Name, live)}
 		}
+		s.pruneDeadRobots(m, id.Name, now)
 		return nil
 	}
 	r, token, err := s.robots.create(Robot{Name: name, Owner: id.Name, Grants: grants, Expires: expires}, now, admit)
@@ -84,6 +79,33 @@ func (s *Service) CreateRobot(id Identity, name string, grants []NamespaceGrant,
 		s.log.Info("auth: robot token created", "id", r.ID, "name", r.Name, "owner", r.Owner)
 	}
 	return r, token, err
+}
+
+// liveRobots counts owner's robots that are neither revoked nor expired.
+func (s *Service) liveRobots(m map[string]Robot, owner string, now time.Time) int {
+	live := 0
+	for _, r := range m {
+		if r.Owner == owner && r.usable(now) == nil {
+			live++
+		}
+	}
+	return live
+}
+
+// pruneDeadRobots keeps the file bounded: of owner's revoked and expired
+// robots, only the PerOwner newest stay listed, so that making and
+// revoking tokens over and over cannot grow it without end.
+func (s *Service) pruneDeadRobots(m map[string]Robot, owner string, now time.Time) {
+	var dead []Robot
+	for _, r := range m {
+		if r.Owner == owner && r.usable(now) != nil {
+			dead = append(dead, r)
+		}
+	}
+	slices.SortFunc(dead, func(a, b Robot) int { return b.Created.Compare(a.Created) })
+	for _, r := range dead[min(len(dead), s.opts.Robots.PerOwner):] {
+		delete(m, r.ID)
+	}
 }
 
 // RevokeRobot revokes a robot id may manage.

@@ -2,6 +2,7 @@ package auth
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -115,5 +116,35 @@ func TestRobotOwnership(t *testing.T) {
 	}
 	if err := f.svc.RevokeRobot(admin, "0011"); err != nil {
 		t.Errorf("the admin revoking a legacy robot: %v", err)
+	}
+}
+
+// TestDeadRobotsPruned: making and revoking tokens over and over keeps
+// only PerOwner of one user's dead tokens in the file.
+func TestDeadRobotsPruned(t *testing.T) {
+	f := newFixture(t, nil)
+	alice := Identity{Name: "alice"}
+	for i := range 10 {
+		f.clock.t = f.clock.t.Add(time.Second)
+		r, _, err := f.svc.CreateRobot(alice, fmt.Sprintf("ci-%d", i), grant("alice", ActionPull), f.clock.t.Add(time.Hour))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := f.svc.RevokeRobot(alice, r.ID); err != nil {
+			t.Fatal(err)
+		}
+	}
+	list, err := f.svc.RobotsOf(alice)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// PerOwner is 2: the last token made (revoked after the last
+	// pruning) and the two newest before it.
+	var names []string
+	for _, r := range list {
+		names = append(names, r.Name)
+	}
+	if !slices.Equal(names, []string{"ci-9", "ci-8", "ci-7"}) {
+		t.Errorf("alice's tokens in the file: %v", names)
 	}
 }

@@ -87,8 +87,9 @@ func (rs *Robots) Create(name string, grants []NamespaceGrant, expires time.Time
 }
 
 // create adds a robot made from spec's name, owner, grants and expiry.
-// admit, if set, may refuse it given the robots there are; it runs under
-// the lock that writes the file, so two creations cannot both pass it.
+// admit, if set, may refuse it given the robots there are, or drop some
+// of them to make room; it runs under the lock that writes the file, so
+// two creations cannot both pass it.
 func (rs *Robots) create(spec Robot, now time.Time, admit func(map[string]Robot) error) (Robot, string, error) {
 	if !robotName.MatchString(spec.Name) {
 		return Robot{}, "", &InvalidRobotError{fmt.Sprintf("robot name %q must be 1 to 64 lower-case letters, digits, '.', '_' or '-'", spec.Name)}

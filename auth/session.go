@@ -186,9 +186,10 @@ func (s *Service) sessionCookie(r *http.Request, value string) *http.Cookie {
 }
 
 // IsHTTPS reports whether the browser reaches the registry over https:
-// the request came over TLS, or the configured external URL is https.
+// the request came over TLS or through a proxy that says it did (as the
+// realm's URL trusts), or the configured external URL is https.
 func (s *Service) IsHTTPS(r *http.Request) bool {
-	return r.TLS != nil || strings.HasPrefix(s.opts.ExternalURL, "https://")
+	return strings.HasPrefix(s.baseURL(r), "https://") || r.TLS != nil
 }
 
 // ExternalURL is the registry's configured public base URL, "" if unset.

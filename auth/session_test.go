@@ -74,13 +74,20 @@ func TestSessionLogin(t *testing.T) {
 	}
 }
 
-// TestSessionSecureCookie: over https (TLS, or an https external URL) the
-// cookie is Secure.
+// TestSessionSecureCookie: over https (an https external URL, or a proxy
+// saying https) the cookie is Secure.
 func TestSessionSecureCookie(t *testing.T) {
 	f := newFixture(t, func(o *Options) { o.ExternalURL = "https://registry.example.org" })
 	c, err := f.webLogin(t, "bob", passwords["bob"])
 	if err != nil || !c.Secure {
 		t.Fatalf("cookie %+v, err %v; want Secure", c, err)
+	}
+	f = newFixture(t, nil)
+	r := httptest.NewRequest(http.MethodPost, "/login", nil)
+	r.Header.Set("X-Forwarded-Proto", "https")
+	w := httptest.NewRecorder()
+	if _, err := f.svc.Login(w, r, "bob", passwords["bob"]); err != nil || len(w.Result().Cookies()) != 1 || !w.Result().Cookies()[0].Secure {
+		t.Fatalf("behind a TLS proxy: cookies %v, err %v; want a Secure one", w.Result().Cookies(), err)
 	}
 }
 

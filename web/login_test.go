@@ -305,7 +305,7 @@ func TestTokensAPI(t *testing.T) {
 	if code != http.StatusCreated || json.Unmarshal([]byte(body), &created) != nil || !strings.HasPrefix(created.Secret, auth.RobotTokenPrefix) {
 		t.Fatalf("create: %d %s", code, body)
 	}
-	if created.Token.Owner != "alice" || created.Token.Expires == nil || !created.Token.Expires.Equal(expires) {
+	if created.Token.Owner != "alice" || created.Token.Expires == nil || !created.Token.Expires.Equal(expires) || created.Token.Revoked || created.Token.Expired {
 		t.Errorf("created %+v", created.Token)
 	}
 	var list api.TokenList

@@ -127,7 +127,10 @@ func parseScopes(scopes []string) ([]auth.NamespaceGrant, error) {
 }
 
 func apiToken(r auth.Robot) api.Token {
-	t := api.Token{ID: r.ID, Name: r.Name, Owner: r.Owner, Created: r.Created, Revoked: r.Revoked, Scopes: []api.TokenScope{}}
+	t := api.Token{
+		ID: r.ID, Name: r.Name, Owner: r.Owner, Created: r.Created, Revoked: r.Revoked, Scopes: []api.TokenScope{},
+		Expired: !r.Expires.IsZero() && !time.Now().Before(r.Expires),
+	}
 	if !r.Expires.IsZero() {
 		t.Expires = &r.Expires
 	}
