@@ -91,7 +91,7 @@ func TestLibraryAsCaller(t *testing.T) {
 
 // robotToken creates a robot with one scope, as `registry token create`
 // does while the registry runs.
-func robotToken(t *testing.T, data, name, scope string) string {
+func robotToken(t testing.TB, data, name, scope string) string {
 	t.Helper()
 	g, err := auth.ParseGrant(scope)
 	if err != nil {
@@ -104,7 +104,7 @@ func robotToken(t *testing.T, data, name, scope string) string {
 	return token
 }
 
-func libClient(t *testing.T, base, token string) *library.Client {
+func libClient(t testing.TB, base, token string) *library.Client {
 	t.Helper()
 	c, err := library.NewClient(&library.Config{BaseURL: base, AuthToken: token})
 	if err != nil {
@@ -118,7 +118,7 @@ func libTryPush(c *library.Client, sif []byte, path string) error {
 	return err
 }
 
-func libPush(t *testing.T, c *library.Client, sif []byte, path string) {
+func libPush(t testing.TB, c *library.Client, sif []byte, path string) {
 	t.Helper()
 	if err := libTryPush(c, sif, path); err != nil {
 		t.Fatalf("push %s: %v", path, err)
