@@ -170,6 +170,9 @@ type textMatcher struct {
 	pkg      matcher // the text as a package name
 	parts    map[*segView][]part
 	df       uint64 // documents matched over all segments
+	// count, when set, counts the documents of a segment that df may
+	// include (a caller's filter); nil counts all.
+	count func(v *segView, docs *roaring.Bitmap) uint64
 }
 
 // part is the documents of one segment where a text matched in one field.
@@ -208,7 +211,11 @@ func (m *textMatcher) match(v *segView) (*roaring.Bitmap, error) {
 		m.parts = map[*segView][]part{}
 	}
 	m.parts[v] = parts
-	m.df += all.GetCardinality()
+	if m.count != nil {
+		m.df += m.count(v, all)
+	} else {
+		m.df += all.GetCardinality()
+	}
 	return all, nil
 }
 

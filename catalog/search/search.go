@@ -231,6 +231,10 @@ type run struct {
 // match finds every matching document of every segment.
 func (r *run) match(ctx context.Context, ix *Index) error {
 	a := ix.bi.Mapping().AnalyzerNamed(textAnalyzer)
+	var filter *repoFilter
+	if r.visible != nil {
+		filter = newRepoFilter(r.visible, len(r.views))
+	}
 	var pos, neg []matcher
 	for _, t := range r.q.Terms {
 		m := t.clause.prepare(a)
@@ -241,11 +245,10 @@ func (r *run) match(ctx context.Context, ix *Index) error {
 		pos = append(pos, m)
 		if tm, ok := m.(*textMatcher); ok {
 			r.text = append(r.text, tm)
+			if filter != nil {
+				tm.count = filter.count // document frequencies over visible images only
+			}
 		}
-	}
-	var filter *repoFilter
-	if r.visible != nil {
-		filter = newRepoFilter(r.visible, len(r.views))
 	}
 	var live uint64
 	for _, v := range r.views {
@@ -258,10 +261,14 @@ func (r *run) match(ctx context.Context, ix *Index) error {
 		}
 		if filter != nil {
 			filter.apply(v, bm)
-		}
-		live += v.n
-		if v.deleted != nil {
-			live -= v.deleted.GetCardinality()
+			if r.scored {
+				live += filter.live(v)
+			}
+		} else {
+			live += v.n
+			if v.deleted != nil {
+				live -= v.deleted.GetCardinality()
+			}
 		}
 		for _, tm := range r.text {
 			tm.keepHits(v, bm)

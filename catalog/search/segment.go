@@ -131,11 +131,13 @@ type segCache struct {
 	updated []int64 // Unix seconds
 	repo    []string
 	digest  []string
-	// repos are the segment's distinct repositories and repoOrd each
-	// document's index into them, so that a caller's filter is decided
-	// per repository and applied per document without a map lookup.
-	repos   []string
-	repoOrd []uint32
+	// repos are the segment's distinct repositories, repoOrd each
+	// document's index into them and repoDocs how many documents each
+	// holds, so that a caller's filter is decided per repository and
+	// applied per document without a map lookup.
+	repos    []string
+	repoOrd  []uint32
+	repoDocs []uint32
 
 	mu     sync.Mutex
 	facets map[string]*facetColumn
@@ -170,26 +172,26 @@ func (c *segCache) loadColumns(seg segment.Segment) error {
 			return err
 		}
 	}
-	c.repos, c.repoOrd = ordinals(c.repo)
+	c.repos, c.repoOrd, c.repoDocs = ordinals(c.repo)
 	return nil
 }
 
-// ordinals lists the distinct values of col and each row's index into
-// them.
-func ordinals(col []string) ([]string, []uint32) {
-	var values []string
-	ord := make([]uint32, len(col))
+// ordinals lists the distinct values of col, each row's index into them
+// and how many rows hold each.
+func ordinals(col []string) (values []string, ord, rows []uint32) {
+	ord = make([]uint32, len(col))
 	index := map[string]uint32{}
 	for i, v := range col {
 		o, ok := index[v]
 		if !ok {
 			o = uint32(len(values))
 			index[v] = o
-			values = append(values, v)
+			values, rows = append(values, v), append(rows, 0)
 		}
 		ord[i] = o
+		rows[o]++
 	}
-	return values, ord
+	return values, ord, rows
 }
 
 // intern reuses the previous document's repository string: records of one

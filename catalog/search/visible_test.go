@@ -138,3 +138,48 @@ func mustSearch(t *testing.T, ix *Index, req Request) *Response {
 	}
 	return res
 }
+
+// TestVisibleScoresIgnoreHiddenImages: relevance is computed over what
+// the caller may see, so a score is the same as in an index that never
+// held the hidden images, and says nothing of them.
+func TestVisibleScoresIgnoreHiddenImages(t *testing.T) {
+	recs := generated(300)
+	private := map[string]bool{}
+	for i := 0; i < len(recs); i += 20 {
+		private[namespace(recs[i].Repository)] = true
+	}
+	var public []*catalog.Record
+	for _, rec := range recs {
+		if !private[namespace(rec.Repository)] {
+			public = append(public, rec)
+		}
+	}
+	if len(public) > len(recs)*9/10 {
+		t.Fatalf("only %d of %d images hidden", len(recs)-len(public), len(recs))
+	}
+	open := func(recs []*catalog.Record) *Index {
+		ix, err := Open(t.TempDir())
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { ix.Close() })
+		if err := ix.PutBatch(recs); err != nil {
+			t.Fatal(err)
+		}
+		return ix
+	}
+	all, only := open(recs), open(public)
+	visible := func(repo string) bool { return !private[namespace(repo)] }
+	for _, q := range []string{"numpy", "pymatgen scipy", "jupyter notebook pandas"} {
+		got := mustSearch(t, all, Request{Query: q, PerPage: MaxPerPage, Visible: visible})
+		want := mustSearch(t, only, Request{Query: q, PerPage: MaxPerPage})
+		if got.Total == 0 || got.Total != want.Total {
+			t.Fatalf("%q: %d results, %d without the hidden images", q, got.Total, want.Total)
+		}
+		for i := range got.Results {
+			if g, w := got.Results[i], want.Results[i]; g.Digest != w.Digest || g.Score != w.Score {
+				t.Errorf("%q #%d: %s scored %v, without the hidden images %s scored %v", q, i, id(g), g.Score, id(w), w.Score)
+			}
+		}
+	}
+}
