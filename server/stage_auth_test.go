@@ -81,6 +81,11 @@ func TestStageListAsCaller(t *testing.T) {
 			t.Errorf("node-1's inventory as %q: %v, want %v", who, got, want)
 		}
 	}
+	for ref, want := range map[string]int{"lab/sci/secret:latest": http.StatusNotFound, "pub/sci/tool:latest": http.StatusOK} {
+		if r := do(t, http.MethodPost, ts.URL+"/api/v1/hub/selections", []byte(`{"ref":"`+ref+`"}`)); r.status != want || (want != http.StatusOK && strings.Contains(string(r.body), "sha256:")) {
+			t.Errorf("an anonymous hub selection of %s: %d %s, want %d", ref, r.status, r.body, want)
+		}
+	}
 	pin := api.StagePin{Ref: "pub/sci/tool:latest"}
 	if err := stageClient(t, ts.URL, "", "").PutJSON(context.Background(), "/api/v1/stage/pins", pin); err == nil || !strings.Contains(err.Error(), "asks for credentials") {
 		t.Errorf("pinning anonymously: %v, want a refusal", err)

@@ -128,7 +128,7 @@ func (s *Stage) selectImage(w http.ResponseWriter, r *http.Request) error {
 	if err := readJSONBody(r, &body); err != nil {
 		return err
 	}
-	im, err := s.Planner.Select(body.Ref)
+	im, err := s.Planner.Select(body.Ref, viewerOf(r).mayPull)
 	if err != nil {
 		return stageError(err)
 	}

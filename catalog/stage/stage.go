@@ -252,9 +252,14 @@ func (p *Planner) Pins() []api.StagePin {
 }
 
 // Select records that a hub user picked ref (as pinned hub images name
-// it, host/repo@digest, or repo:tag).
-func (p *Planner) Select(ref string) (api.StageImage, error) {
+// it, host/repo@digest, or repo:tag). An image of a repository visible
+// refuses (the caller may not pull it; nil: none) is ErrUnknownImage,
+// as if it did not exist, and is not recorded.
+func (p *Planner) Select(ref string, visible func(repo string) bool) (api.StageImage, error) {
 	im, err := p.resolve(ref)
+	if err == nil && visible != nil && !visible(im.Repository) {
+		return api.StageImage{}, fmt.Errorf("%w: %s", ErrUnknownImage, ref)
+	}
 	if err != nil {
 		return im, err
 	}

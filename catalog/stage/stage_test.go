@@ -46,7 +46,7 @@ func TestList(t *testing.T) {
 	}
 	now := time.Date(2026, 2, 1, 12, 0, 0, 0, time.UTC)
 	p.now = func() time.Time { return now }
-	if _, err := p.Select("oyster.example:5000/lab/nb@" + hub.Digest.String()); err != nil {
+	if _, err := p.Select("oyster.example:5000/lab/nb@"+hub.Digest.String(), nil); err != nil {
 		t.Fatal(err)
 	}
 	if err := p.Pin(api.StagePin{Cluster: "gpu", Ref: "lab/sci:2"}); err != nil {
@@ -91,7 +91,7 @@ func TestRefusals(t *testing.T) {
 		if err := p.Pin(api.StagePin{Ref: ref}); !errors.Is(err, want) {
 			t.Errorf("Pin(%q): %v, want %v", ref, err, want)
 		}
-		if _, err := p.Select(ref); !errors.Is(err, want) {
+		if _, err := p.Select(ref, nil); !errors.Is(err, want) {
 			t.Errorf("Select(%q): %v, want %v", ref, err, want)
 		}
 	}
@@ -116,9 +116,6 @@ func TestListVisible(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := p.Select("lab/nb@" + nb.Digest.String()); err != nil {
-		t.Fatal(err)
-	}
 	policy := auth.Policy{Private: []string{"lab"}}
 	mayPull := func(id auth.Identity) func(string) bool {
 		return func(repo string) bool {
@@ -126,6 +123,13 @@ func TestListVisible(t *testing.T) {
 		}
 	}
 	robot := auth.Identity{Name: "robot:stager", Robot: []auth.NamespaceGrant{{Namespace: "lab", Actions: []string{auth.ActionPull}}}}
+	// An anonymous hub user cannot select lab's image, nor learn it exists.
+	if im, err := p.Select("lab/nb:3", mayPull(auth.Identity{})); !errors.Is(err, ErrUnknownImage) || im.Digest != "" {
+		t.Fatalf("an anonymous selection of a private image: %+v, %v", im, err)
+	}
+	if _, err := p.Select("lab/nb@"+nb.Digest.String(), mayPull(robot)); err != nil {
+		t.Fatal(err)
+	}
 	for who, want := range map[string][]string{
 		"anonymous": {"pub/tool"},
 		"robot":     {"lab/secret", "lab/sci", "pub/tool", "lab/nb"},
