@@ -19,6 +19,31 @@ type Builds interface {
 	Recipe(source, commit, path string) (api.RecipeSource, error)
 }
 
+// visibleBuilds lists the builds into repositories the caller may pull.
+func visibleBuilds(b Builds, v viewer) ([]api.Build, error) {
+	list, err := b.Builds()
+	if err != nil || v.mayPull == nil {
+		return list, err
+	}
+	out := make([]api.Build, 0, len(list))
+	for _, build := range list {
+		if v.sees(build.Repository) {
+			out = append(out, build)
+		}
+	}
+	return out, nil
+}
+
+// visibleBuild is build id, or NOT_FOUND, worded as for a build that does
+// not exist, when the caller may not pull the repository it builds.
+func visibleBuild(b Builds, v viewer, id string) (api.Build, error) {
+	build, err := b.Build(id)
+	if err == nil && !v.sees(build.Repository) {
+		return api.Build{}, errorf(api.CodeNotFound, "no build %q", id)
+	}
+	return build, err
+}
+
 // maxWebhookBody bounds a webhook delivery; GitHub's are at most 25 MB.
 const maxWebhookBody = 25 << 20
 
@@ -27,14 +52,14 @@ const maxWebhookBody = 25 << 20
 func buildRoutes(b Builds) []route {
 	return []route{
 		{"GET", "/api/v1/builds", func(w http.ResponseWriter, r *http.Request) error {
-			list, err := b.Builds()
+			list, err := visibleBuilds(b, viewerOf(r))
 			if err != nil {
 				return err
 			}
 			return respond(w, api.Builds{Builds: list})
 		}},
 		{"GET", "/api/v1/builds/{id}", func(w http.ResponseWriter, r *http.Request) error {
-			build, err := b.Build(r.PathValue("id"))
+			build, err := visibleBuild(b, viewerOf(r), r.PathValue("id"))
 			if err != nil {
 				return err
 			}
@@ -42,6 +67,9 @@ func buildRoutes(b Builds) []route {
 		}},
 		{"GET", "/api/v1/builds/{id}/log", func(w http.ResponseWriter, r *http.Request) error { return serveLog(w, r, b) }},
 		{"POST", "/api/v1/builds/{id}/cancel", func(w http.ResponseWriter, r *http.Request) error {
+			if _, err := visibleBuild(b, viewerOf(r), r.PathValue("id")); err != nil {
+				return err
+			}
 			build, err := b.Cancel(r.PathValue("id"))
 			if err != nil {
 				return err
@@ -85,7 +113,7 @@ func buildRoutes(b Builds) []route {
 // there is no clean way to tell it anything.
 func serveLog(w http.ResponseWriter, r *http.Request, b Builds) error {
 	id := r.PathValue("id")
-	if _, err := b.Build(id); err != nil {
+	if _, err := visibleBuild(b, viewerOf(r), id); err != nil {
 		return err
 	}
 	if r.Header.Get("Accept") != "text/event-stream" {

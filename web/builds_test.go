@@ -31,7 +31,7 @@ func (f *fakeBuilds) Build(id string) (api.Build, error) {
 			return b, nil
 		}
 	}
-	return api.Build{}, &api.Error{Code: api.CodeNotFound, Message: "no build " + id}
+	return api.Build{}, &api.Error{Code: api.CodeNotFound, Message: fmt.Sprintf("no build %q", id)} // as gitsync words it
 }
 func (f *fakeBuilds) FollowLog(ctx context.Context, id string, follow bool, w func([]byte) error) error {
 	for _, line := range strings.SplitAfter(f.log, "\n") {

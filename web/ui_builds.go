@@ -27,7 +27,7 @@ const maxPageLog = 1 << 20
 func registerBuildsUI(mux *http.ServeMux, u *ui) {
 	b := u.builds
 	mux.Handle("GET /builds", secured(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		list, err := b.Builds()
+		list, err := visibleBuilds(b, viewerOf(r))
 		if err != nil {
 			u.fail(w, r, err)
 			return
@@ -36,7 +36,7 @@ func registerBuildsUI(mux *http.ServeMux, u *ui) {
 	})))
 	mux.Handle("GET /builds/{id}", secured(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		id := r.PathValue("id")
-		build, err := b.Build(id)
+		build, err := visibleBuild(b, viewerOf(r), id)
 		if isNotFound(err) {
 			u.message(w, r, http.StatusNotFound, "Build not found", "There is no build "+strconv.Quote(id)+".")
 			return

@@ -32,7 +32,10 @@ type authSite struct {
 	passwords map[string]string
 }
 
-func newAuthSite(t *testing.T) *authSite {
+func newAuthSite(t *testing.T) *authSite { return newAuthSiteWith(t, nil) }
+
+// newAuthSiteWith is newAuthSite with the build queue builds (nil: none).
+func newAuthSiteWith(t *testing.T, builds Builds) *authSite {
 	t.Helper()
 	dir := t.TempDir()
 	passwords := map[string]string{"lab": "lab-pw", "eve": "eve-pw", "admin": "admin-pw"}
@@ -65,7 +68,7 @@ func newAuthSite(t *testing.T) *authSite {
 		},
 		Public: func(repo string) bool { return svc.MayPull(auth.Identity{}, repo) },
 	}
-	h := New(Options{Store: c.Store, Search: c.Search, Log: slog.New(slog.NewTextHandler(&logged, nil)), Access: access})
+	h := New(Options{Store: c.Store, Search: c.Search, Log: slog.New(slog.NewTextHandler(&logged, nil)), Access: access, Builds: builds})
 	return &authSite{uiSite: &uiSite{Handler: h, store: c.Store, log: &logged}, passwords: passwords}
 }
 
@@ -282,5 +285,37 @@ func TestHubListsWhatTheCallerMayPull(t *testing.T) {
 		if got := strings.Contains(profiles, "/lab/sci@"); got != sees {
 			t.Errorf("%q: hub profiles list lab/sci: %v", user, got)
 		}
+	}
+}
+
+func TestBuildsShowWhatTheCallerMayPull(t *testing.T) {
+	builds := &fakeBuilds{builds: []api.Build{
+		{ID: "00000001", Source: "lab", Recipe: "sci/Dockerfile", Status: api.BuildSucceeded, Repository: "lab/sci", Queued: time.Now()},
+		{ID: "00000002", Source: "pub", Recipe: "tool/Dockerfile", Status: api.BuildSucceeded, Repository: "pub/tool", Queued: time.Now()},
+	}, log: "STEP 1/1: FROM scratch\n"}
+	s := newAuthSiteWith(t, builds)
+	for user, sees := range seesLab {
+		var list api.Builds
+		s.jsonAs(t, user, "/api/v1/builds", http.StatusOK, &list)
+		if got := len(list.Builds) == 2; got != sees || list.Builds[len(list.Builds)-1].Repository != "pub/tool" {
+			t.Errorf("%q: builds %+v", user, list.Builds)
+		}
+		want := http.StatusNotFound
+		if sees {
+			want = http.StatusOK
+		}
+		for _, p := range []string{"/api/v1/builds/00000001", "/api/v1/builds/00000001/log", "/builds/00000001"} {
+			if code, body, _ := s.getAs(t, user, p); code != want || (!sees && strings.Contains(body, "lab/sci")) {
+				t.Errorf("%q: GET %s: %d, want %d\n%s", user, p, code, want, body)
+			}
+		}
+		if got := strings.Contains(s.pageAs(t, user, "/builds"), "lab/sci"); got != sees {
+			t.Errorf("%q: the builds page names lab/sci: %v", user, got)
+		}
+	}
+	_, missing, _ := s.getAs(t, "", "/api/v1/builds/00000009")
+	_, hidden, _ := s.getAs(t, "", "/api/v1/builds/00000001")
+	if strings.ReplaceAll(hidden, "00000001", "00000009") != missing {
+		t.Errorf("a hidden build answers %s, a missing one %s", hidden, missing)
 	}
 }
