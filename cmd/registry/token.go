@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"errors"
 	"flag"
 	"fmt"
@@ -76,9 +77,9 @@ func token(args, environ []string, stdout, stderr io.Writer) error {
 			return err
 		}
 		tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "ID\tNAME\tSCOPES\tEXPIRES\tSTATE")
+		fmt.Fprintln(tw, "ID\tNAME\tOWNER\tSCOPES\tEXPIRES\tSTATE")
 		for _, r := range list {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", r.ID, r.Name, grantsString(r.Grants), expiryString(r.Expires), stateString(r, now))
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", r.ID, r.Name, cmp.Or(r.Owner, "admin"), grantsString(r.Grants), expiryString(r.Expires), stateString(r, now))
 		}
 		return tw.Flush()
 	case "revoke":

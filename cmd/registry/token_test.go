@@ -21,7 +21,7 @@ func TestTokenCommands(t *testing.T) {
 		t.Fatalf("create: %v %q %q", err, secret, msg)
 	}
 	list, _, err := registry("token", "list")
-	if err != nil || !strings.Contains(list, "lab:pull,push tools:pull") || !strings.Contains(list, "active") || strings.Contains(list, strings.TrimSpace(secret)) {
+	if err != nil || !strings.Contains(list, "lab:pull,push tools:pull") || !strings.Contains(list, "active") || !strings.Contains(list, " admin ") || strings.Contains(list, strings.TrimSpace(secret)) {
 		t.Fatalf("list: %v\n%s", err, list)
 	}
 	id := strings.Fields(strings.Split(list, "\n")[1])[0]
