@@ -23,6 +23,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/oyster-registry/oyster/auth/authtest"
+	"github.com/oyster-registry/oyster/auth/oidctest"
 )
 
 // TestJupyterHubSpawnsCatalogImages runs Debian's JupyterHub with
@@ -82,27 +83,52 @@ func TestJupyterHubSpawnsCatalogImages(t *testing.T) {
 	hubExpectRecord(t, hub, 2, fresh)
 }
 
-// TestJupyterHubDropdownPerUser runs the registry with auth on and
-// namespace alice private, and JupyterHub with an authenticator that keeps
-// each user's Oyster token (a robot token made with `registry token
-// create`) in auth_state, as OAuthenticator keeps an access token. In
-// Chromium, alice's dropdown holds her private image and the public one,
-// bob's only the public one, and bob forging alice's image in the form is
-// refused; alice's choice reaches the spawner.
+// TestJupyterHubDropdownPerUser runs the registry with auth on and JupyterHub
+// with an authenticator that keeps each user's Oyster token in auth_state,
+// as OAuthenticator keeps an access token, twice: with robot tokens made
+// by `registry token create` (alice's namespace private), and with opaque
+// OIDC access tokens of an in-process provider, as Globus Auth issues them
+// (group namespace lab private, alice in its readers' group). In Chromium,
+// alice's dropdown holds the private image and the public one, bob's only
+// the public one, bob forging the private image in the form is refused,
+// and alice's choice reaches the spawner.
 func TestJupyterHubDropdownPerUser(t *testing.T) {
 	for _, tool := range []string{"jupyterhub", "configurable-http-proxy", "crane", "python3"} {
 		requireTool(t, tool)
 	}
-	htpasswd := authtest.WriteHtpasswd(t, t.TempDir(), authUsers)
-	reg := startRegistry(t, "", "OYSTER_AUTH_HTPASSWD_PATH="+htpasswd, "OYSTER_AUTH_PRIVATE_NAMESPACES=alice")
+	htpasswd := "OYSTER_AUTH_HTPASSWD_PATH=" + authtest.WriteHtpasswd(t, t.TempDir(), authUsers) // admin pushes
+	t.Run("robot tokens", func(t *testing.T) {
+		reg := startRegistry(t, "", htpasswd, "OYSTER_AUTH_PRIVATE_NAMESPACES=alice")
+		hubDropdownsDiffer(t, reg, "alice/secret", func(user string) string {
+			return robotToken(t, reg, user+"-hub", user+":pull")
+		})
+	})
+	t.Run("OIDC access tokens", func(t *testing.T) {
+		p := oidctest.Start(t, oidctest.Options{})
+		p.AddUser(oidctest.User{Username: "alice", Groups: []string{"lab-readers"}})
+		p.AddUser(oidctest.User{Username: "bob"})
+		reg := startRegistry(t, "", htpasswd,
+			"OYSTER_AUTH_OIDC_ISSUER="+p.Issuer, "OYSTER_AUTH_OIDC_AUDIENCE=oyster",
+			"OYSTER_AUTH_OIDC_INTROSPECTION_CLIENT_ID="+p.IntrospectionClientID,
+			"OYSTER_AUTH_OIDC_INTROSPECTION_CLIENT_SECRET="+p.IntrospectionSecret,
+			"OYSTER_AUTH_NAMESPACES={lab: {private: true, groups: {lab-readers: read}}}")
+		hubDropdownsDiffer(t, reg, "lab/secret", func(user string) string {
+			return p.Token(t, oidctest.Mint{User: user, Opaque: true, Lifetime: time.Hour})
+		})
+	})
+}
+
+// hubDropdownsDiffer pushes a public hub image and a private one (to
+// privateRepo, which alice may pull and bob may not) as the site admin,
+// starts JupyterHub with each user's token from tokenOf, and checks both
+// users' spawn pages in Chromium.
+func hubDropdownsDiffer(t *testing.T, reg *registryProc, privateRepo string, tokenOf func(user string) string) {
+	t.Helper()
 	admin := []string{"DOCKER_CONFIG=" + t.TempDir()}
 	mustEnv(t, admin, "crane", "auth", "login", reg.Host, "-u", "admin", "-p", authUsers["admin"])
 	public := hubPushImageAs(t, admin, reg.Host, "hubtest/scipy", "1", "SciPy lab")
-	secret := hubPushImageAs(t, admin, reg.Host, "alice/secret", "1", "Alice's secret lab")
-	tokens := map[string]string{
-		"alice": robotToken(t, reg, "alice-hub", "alice:pull"),
-		"bob":   robotToken(t, reg, "bob-hub", "bob:pull"),
-	}
+	secret := hubPushImageAs(t, admin, reg.Host, privateRepo, "1", "Alice's secret lab")
+	tokens := map[string]string{"alice": tokenOf("alice"), "bob": tokenOf("bob")}
 	hubWaitForImagesAs(t, reg, tokens["alice"], public, secret)
 
 	tokensJSON, _ := json.Marshal(tokens)
@@ -115,7 +141,7 @@ func TestJupyterHubDropdownPerUser(t *testing.T) {
 	aliceBrowser := uiBrowser(t, true)
 	hubLogin(t, aliceBrowser, hub, "alice")
 	if offered := hubValues(hubSpawnOptions(t, aliceBrowser, hub)); !slices.Equal(offered, []string{secret, public}) && !slices.Equal(offered, []string{public, secret}) {
-		t.Fatalf("alice's spawn page offers %v, want her private %s and the public %s", offered, secret, public)
+		t.Fatalf("alice's spawn page offers %v, want the private %s and the public %s", offered, secret, public)
 	}
 
 	bobBrowser := uiBrowser(t, true)
@@ -124,7 +150,7 @@ func TestJupyterHubDropdownPerUser(t *testing.T) {
 		t.Fatalf("bob's spawn page offers %v, want only the public %s", offered, public)
 	}
 	if page := hubSubmitForged(t, bobBrowser, hub, secret); !strings.Contains(page, "is not an image this hub offers you") {
-		t.Fatalf("bob's forged choice of alice's image was not refused; page says:\n%s", page)
+		t.Fatalf("bob's forged choice of the private image was not refused; page says:\n%s", page)
 	}
 	if recs := hubRecords(t, hub); len(recs) != 0 {
 		t.Fatalf("the spawner was asked to start %+v", recs)
