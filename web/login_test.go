@@ -402,3 +402,35 @@ func TestNoLoginWhenAuthIsOff(t *testing.T) {
 		}
 	}
 }
+
+func TestSameOrigin(t *testing.T) {
+	const ext = "https://registry.example.org"
+	for _, c := range []struct {
+		origin, referer, external string
+		want                      bool
+	}{
+		{"http://registry.example:5000", "", "", true},
+		{"https://registry.example:5000", "", "", true},
+		{"http://evil.example", "", "", false},
+		{"http://registry.example:5001", "", "", false},
+		{"", "http://registry.example:5000/login", "", true},
+		{"null", "http://registry.example:5000/tokens", "", true},
+		{"", "http://evil.example/registry.example:5000", "", false},
+		{"", "", "", false},
+		{"https://registry.example.org", "", ext, true}, // behind a proxy that rewrites Host
+		{"http://registry.example.org", "", ext, false},
+		{"ftp://registry.example:5000", "", "", false},
+	} {
+		r := httptest.NewRequest(http.MethodPost, "/tokens", nil)
+		r.Host = "registry.example:5000"
+		if c.origin != "" {
+			r.Header.Set("Origin", c.origin)
+		}
+		if c.referer != "" {
+			r.Header.Set("Referer", c.referer)
+		}
+		if got := sameOrigin(r, c.external); got != c.want {
+			t.Errorf("Origin %q, Referer %q, external URL %q: %v, want %v", c.origin, c.referer, c.external, got, c.want)
+		}
+	}
+}
