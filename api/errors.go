@@ -41,6 +41,7 @@ var (
 	CodeConflict         = register("CONFLICT", http.StatusConflict)                   // the build is already finished
 	CodeMisconfigured    = register("MISCONFIGURED", http.StatusInternalServerError)   // a configuration value is unusable
 	CodeInternal         = register("INTERNAL", http.StatusInternalServerError)        // the catalog could not answer
+	CodeUnavailable      = register("UNAVAILABLE", http.StatusServiceUnavailable)      // the identity provider could not check the credentials; try again
 )
 
 // HTTPStatus is the status c is answered with; 500 for an undeclared code.

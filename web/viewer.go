@@ -2,10 +2,12 @@ package web
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"strings"
 
 	"github.com/oyster-registry/oyster/api"
+	"github.com/oyster-registry/oyster/auth"
 	"github.com/oyster-registry/oyster/catalog"
 )
 
@@ -63,14 +65,18 @@ func (v viewer) seenRefs(refs []catalog.ImageRef) []catalog.ImageRef {
 // lists anything, and keeps it in the request's context. Refused
 // credentials are answered 401 and nothing else runs; a page says so in
 // HTML, the API in JSON with a Basic challenge.
-func withViewer(access *Access, refuse func(w http.ResponseWriter, r *http.Request), next http.Handler) http.Handler {
+func withViewer(access *Access, refuse func(w http.ResponseWriter, r *http.Request, err error), next http.Handler) http.Handler {
 	if access == nil {
 		return next
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasPrefix(r.URL.Path, "/static/") { // the same for everyone: no password check per asset
+			next.ServeHTTP(w, r)
+			return
+		}
 		mayPull, err := access.Viewer(r)
 		if err != nil {
-			refuse(w, r)
+			refuse(w, r, err)
 			return
 		}
 		ctx := context.WithValue(r.Context(), viewerKey{}, viewer{mayPull: mayPull, public: access.Public})
@@ -84,16 +90,28 @@ func isJSONPath(path string) bool {
 	return strings.HasPrefix(path, "/api/") || strings.HasPrefix(path, "/v1/")
 }
 
-// refuseCredentials answers a request whose credentials were refused.
-func refuseCredentials(u *ui) func(w http.ResponseWriter, r *http.Request) {
-	return func(w http.ResponseWriter, r *http.Request) {
+// refuseCredentials answers a request whose credentials were refused
+// (401), or could not be checked because the identity provider did not
+// answer (503: the caller is not to blame).
+func refuseCredentials(u *ui) func(w http.ResponseWriter, r *http.Request, err error) {
+	return func(w http.ResponseWriter, r *http.Request, err error) {
+		unavailable := errors.Is(err, auth.ErrProviderUnavailable)
 		if isJSONPath(r.URL.Path) {
-			w.Header().Set("WWW-Authenticate", `Basic realm="oyster"`)
-			writeError(w, r, u.api.Log, errorf(api.CodeUnauthorized, "the credentials sent were refused (wrong, expired or revoked); send none to search as anyone"))
+			e := errorf(api.CodeUnauthorized, "the credentials sent were refused (wrong, expired or revoked); send none to search as anyone")
+			if unavailable {
+				e = errorf(api.CodeUnavailable, "the identity provider could not check the credentials; try again later")
+			} else {
+				w.Header().Set("WWW-Authenticate", `Basic realm="oyster"`)
+			}
+			writeError(w, r, u.api.Log, e)
 			return
 		}
+		status, heading, text := http.StatusUnauthorized, "Credentials refused", "The credentials sent with this request were refused: they are wrong, expired or revoked."
+		if unavailable {
+			status, heading, text = http.StatusServiceUnavailable, "Try again later", "The identity provider could not check the credentials sent with this request."
+		}
 		secured(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			u.message(w, r, http.StatusUnauthorized, "Credentials refused", "The credentials sent with this request were refused: they are wrong, expired or revoked.")
+			u.message(w, r, status, heading, text)
 		})).ServeHTTP(w, r)
 	}
 }

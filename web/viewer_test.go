@@ -15,6 +15,7 @@ import (
 	"github.com/oyster-registry/oyster/api"
 	"github.com/oyster-registry/oyster/auth"
 	"github.com/oyster-registry/oyster/auth/authtest"
+	"github.com/oyster-registry/oyster/auth/oidctest"
 	"github.com/oyster-registry/oyster/catalog"
 	"github.com/oyster-registry/oyster/catalog/catalogtest"
 )
@@ -32,10 +33,11 @@ type authSite struct {
 	passwords map[string]string
 }
 
-func newAuthSite(t *testing.T) *authSite { return newAuthSiteWith(t, nil) }
+func newAuthSite(t *testing.T) *authSite { return newAuthSiteWith(t, nil, nil) }
 
-// newAuthSiteWith is newAuthSite with the build queue builds (nil: none).
-func newAuthSiteWith(t *testing.T, builds Builds) *authSite {
+// newAuthSiteWith is newAuthSite with the build queue builds and OIDC
+// (nil: none).
+func newAuthSiteWith(t *testing.T, builds Builds, oidc *auth.OIDCOptions) *authSite {
 	t.Helper()
 	dir := t.TempDir()
 	passwords := map[string]string{"lab": "lab-pw", "eve": "eve-pw", "admin": "admin-pw"}
@@ -43,7 +45,7 @@ func newAuthSiteWith(t *testing.T, builds Builds) *authSite {
 		DataDir: dir, HtpasswdPath: authtest.WriteHtpasswd(t, dir, passwords), Admins: []string{"admin"}, Service: "oyster",
 		TokenTTL: time.Minute, KeyRotation: time.Hour, MaxFailedLogins: 100, FailedLoginWindow: time.Minute,
 		Sessions: auth.SessionOptions{Max: 4, Idle: time.Hour, Lifetime: time.Hour}, Robots: auth.RobotLimits{PerOwner: 2, MaxLifetime: time.Hour},
-		Policy: auth.Policy{Private: []string{"lab"}}, Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Policy: auth.Policy{Private: []string{"lab"}}, Log: slog.New(slog.NewTextHandler(io.Discard, nil)), OIDC: oidc,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -293,7 +295,7 @@ func TestBuildsShowWhatTheCallerMayPull(t *testing.T) {
 		{ID: "00000001", Source: "lab", Recipe: "sci/Dockerfile", Status: api.BuildSucceeded, Repository: "lab/sci", Queued: time.Now()},
 		{ID: "00000002", Source: "pub", Recipe: "tool/Dockerfile", Status: api.BuildSucceeded, Repository: "pub/tool", Queued: time.Now()},
 	}, log: "STEP 1/1: FROM scratch\n"}
-	s := newAuthSiteWith(t, builds)
+	s := newAuthSiteWith(t, builds, nil)
 	for user, sees := range seesLab {
 		var list api.Builds
 		s.jsonAs(t, user, "/api/v1/builds", http.StatusOK, &list)
@@ -317,5 +319,34 @@ func TestBuildsShowWhatTheCallerMayPull(t *testing.T) {
 	_, hidden, _ := s.getAs(t, "", "/api/v1/builds/00000001")
 	if strings.ReplaceAll(hidden, "00000001", "00000009") != missing {
 		t.Errorf("a hidden build answers %s, a missing one %s", hidden, missing)
+	}
+}
+
+// TestProviderDownIs503: credentials the identity provider cannot check
+// are not the caller's fault: 503, not 401, and no listing.
+func TestProviderDownIs503(t *testing.T) {
+	p := oidctest.Start(t, oidctest.Options{})
+	p.AddUser(oidctest.User{Username: "walt"})
+	s := newAuthSiteWith(t, nil, &auth.OIDCOptions{
+		Issuer: p.Issuer, Audience: "oyster", UsernameClaim: "preferred_username", GroupsClaim: "groups",
+		ClientID: p.IntrospectionClientID, ClientSecret: p.IntrospectionSecret,
+		CacheTTL: time.Minute, CacheSize: 10, DiscoveryTimeout: 5 * time.Second,
+	})
+	token := p.Token(t, oidctest.Mint{User: "walt", Opaque: true})
+	p.Close()
+	get := func(path string) (int, string, http.Header) {
+		req := httptest.NewRequest(http.MethodGet, path, nil)
+		req.Header.Set("Authorization", "Bearer "+token)
+		w := httptest.NewRecorder()
+		s.ServeHTTP(w, req)
+		return w.Code, w.Body.String(), w.Header()
+	}
+	code, body, hdr := get("/api/v1/search")
+	var e api.ErrorBody
+	if code != http.StatusServiceUnavailable || json.Unmarshal([]byte(body), &e) != nil || e.Error.Code != api.CodeUnavailable || hdr.Get("WWW-Authenticate") != "" {
+		t.Errorf("API with the provider down: %d %q %s", code, hdr.Get("WWW-Authenticate"), body)
+	}
+	if code, body, _ := get("/search?q="); code != http.StatusServiceUnavailable || strings.Contains(body, "/image/") {
+		t.Errorf("UI with the provider down: %d\n%s", code, body)
 	}
 }
