@@ -36,7 +36,7 @@ import urllib.parse
 import urllib.request
 import weakref
 
-__all__ = ["Oyster", "OysterUnavailable"]
+__all__ = ["Oyster", "OysterUnavailable", "TokenRefused"]
 
 # The clock the cache reads; tests replace it.
 _clock = time.monotonic
@@ -44,6 +44,12 @@ _clock = time.monotonic
 
 class OysterUnavailable(RuntimeError):
     """Oyster did not answer and there is no earlier answer to fall back on."""
+
+
+class TokenRefused(RuntimeError):
+    """Oyster refused the user's token (expired or revoked). That user's
+    cached lists are dropped, not offered instead: access withdrawn takes
+    effect at once."""
 
 
 class _Answer:
@@ -201,6 +207,9 @@ class Oyster:
             value = await asyncio.to_thread(self._fetch, path, token)
         except OSError as err:
             return self._fallback(answers, path, err)
+        except TokenRefused:
+            self._forget(answers, path)
+            raise
         return self._store(answers, path, value)
 
     def _get_sync(self, endpoint, params, token):
@@ -212,6 +221,9 @@ class Oyster:
             value = self._fetch(path, token)
         except OSError as err:
             return self._fallback(answers, path, err)
+        except TokenRefused:
+            self._forget(answers, path)
+            raise
         return self._store(answers, path, value)
 
     def _fresh(self, answers, path):
@@ -223,6 +235,10 @@ class Oyster:
     def _store(self, answers, path, value):
         answers[path] = _Answer(value, _clock())
         return value
+
+    def _forget(self, answers, path):
+        answers.clear()
+        self.log.warning("Oyster at %s refused a user's token for %s (HTTP 401); that user's lists are dropped", self.url, path)
 
     def _fallback(self, answers, path, err):
         """The caller's last good answer for path, with a log line; Oyster
@@ -251,6 +267,11 @@ class Oyster:
             with urllib.request.urlopen(request, timeout=self.timeout) as resp:
                 value = json.load(resp)
         except urllib.error.HTTPError as err:
+            if err.code == 401 and token:
+                raise TokenRefused(
+                    "The image catalog (Oyster) refused your login token: it has expired or was revoked. "
+                    "Log out of the hub and log in again."
+                ) from None
             raise OSError(f"HTTP {err.code}: {_error_message(err)}") from err
         except (ValueError, http.client.HTTPException) as err:
             raise OSError(f"unreadable answer: {err!r}") from err

@@ -14,7 +14,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from unittest import mock
 
 import oyster_hub
-from oyster_hub import Oyster, OysterUnavailable
+from oyster_hub import Oyster, OysterUnavailable, TokenRefused
 
 HOST = "registry.example:5000"
 
@@ -43,6 +43,7 @@ class StubOyster:
         # token -> the profiles only its holder may pull, beside the public ones
         self.private = {"alice-token": [profile("Secret", SECRET)]}
         self.tokens = []  # the token each request carried ("" for none)
+        self.refused = set()  # tokens answered 401
         stub = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -50,6 +51,12 @@ class StubOyster:
                 stub.requests.append(self.path)
                 token = self.headers.get("Authorization", "").removeprefix("Bearer ")
                 stub.tokens.append(token)
+                if token in stub.refused:
+                    self.send_response(401)
+                    self.send_header("Content-Type", "application/json")
+                    self.end_headers()
+                    self.wfile.write(b'{"error": {"code": "UNAUTHORIZED", "message": "the credentials sent were refused"}}')
+                    return
                 body = stub.answer(self.path, token)
                 self.send_response(stub.status)
                 self.send_header("Content-Type", "application/json")
@@ -398,6 +405,21 @@ class PerUserTest(OysterTestCase):
         await self.oyster.pre_spawn_hook(spawner)
         self.assertIn(SECRET, self.oyster.allowed_images(spawner))
         self.assertNotIn(SECRET, self.oyster.allowed_images(bob()))
+
+    async def test_refused_token_drops_the_users_lists(self):
+        spawner = alice()
+        self.assertIn(SECRET, images(await self.oyster.profile_list(spawner)))
+        self.assertIn(SECRET, self.oyster.allowed_images(spawner))
+        self.stub.refused.add("alice-token")  # revoked, or expired
+        self.clock.now += 60
+        with self.assertLogs("JupyterHub.oyster", "WARNING") as logs, self.assertRaisesRegex(TokenRefused, "log in again"):
+            await self.oyster.profile_list(spawner)
+        self.assertNotIn("alice-token", "".join(logs.output))
+        with self.assertLogs("JupyterHub.oyster", "WARNING"), self.assertRaises(TokenRefused):
+            self.oyster.allowed_images(spawner)
+        with self.assertLogs("JupyterHub.oyster", "WARNING"), self.assertRaises(TokenRefused):
+            await self.oyster.options_from_form({"image": [SECRET]}, spawner=alice())
+        self.assertEqual(images(await self.oyster.profile_list(bob())), [SCIPY, TORCH], "another user was affected")
 
     async def test_tokens_never_logged(self):
         await self.oyster.profile_list(alice())
