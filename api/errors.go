@@ -30,7 +30,7 @@ func register(code string, status int) ErrorCode {
 // INTERNAL are the registry's, and their details are in its log.
 var (
 	CodeNotFound         = register("NOT_FOUND", http.StatusNotFound)                  // no such repository, image or endpoint
-	CodeMethodNotAllowed = register("METHOD_NOT_ALLOWED", http.StatusMethodNotAllowed) // the API only reads
+	CodeMethodNotAllowed = register("METHOD_NOT_ALLOWED", http.StatusMethodNotAllowed) // the endpoint does not take this method (Allow says which)
 	CodeInvalidQuery     = register("INVALID_QUERY", http.StatusBadRequest)            // the search query, sort or facets
 	CodeInvalidPaging    = register("INVALID_PAGING", http.StatusBadRequest)           // page, per_page or n
 	CodeInvalidOptions   = register("INVALID_OPTIONS", http.StatusBadRequest)          // the hub's options parameter

@@ -135,18 +135,35 @@ func bySuffix(routes []route) handlerFunc {
 	}
 }
 
-// noEndpoint answers what no route claims under /api/: 405 when the path
-// is an endpoint (they all only read), 404 otherwise.
+// noEndpoint answers what no route claims under /api/: 405 with the
+// methods the path takes when it is an endpoint, 404 otherwise.
 func noEndpoint(mux *http.ServeMux) handlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
-		if r.Method != http.MethodGet && r.Method != http.MethodHead {
-			get := r.Clone(r.Context())
-			get.Method = http.MethodGet
-			if _, pattern := mux.Handler(get); pattern != "/api/" {
-				w.Header().Set("Allow", "GET, HEAD")
-				return errorf(api.CodeMethodNotAllowed, "%s %s: the API only reads (GET, HEAD)", r.Method, r.URL.Path)
-			}
+		if allowed := allowedMethods(mux, r); len(allowed) > 0 {
+			w.Header().Set("Allow", strings.Join(allowed, ", "))
+			return errorf(api.CodeMethodNotAllowed, "%s %s: this endpoint takes %s", r.Method, r.URL.Path, strings.Join(allowed, ", "))
 		}
 		return errorf(api.CodeNotFound, "no API endpoint %s %s", r.Method, r.URL.Path)
 	}
+}
+
+// allowedMethods are the methods some route serves r's path with (GET
+// with HEAD); none when the path is no endpoint. A pattern that matches
+// only by redirecting (/api/v1/tokens to /api/v1/tokens/{id}) does not
+// count.
+func allowedMethods(mux *http.ServeMux, r *http.Request) []string {
+	var out []string
+	for _, m := range []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodDelete} {
+		probe := r.Clone(r.Context())
+		probe.Method = m
+		_, pattern := mux.Handler(probe)
+		_, path, _ := strings.Cut(pattern, " ")
+		if prefix, _, _ := splitWildcard(path); pattern != "/api/" && strings.HasPrefix(r.URL.Path, prefix) {
+			out = append(out, m)
+			if m == http.MethodGet {
+				out = append(out, http.MethodHead)
+			}
+		}
+	}
+	return out
 }

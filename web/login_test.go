@@ -434,3 +434,23 @@ func TestSameOrigin(t *testing.T) {
 		}
 	}
 }
+
+// TestTokensAPIMethods: a method a token endpoint does not take is 405
+// with the methods it does take.
+func TestTokensAPIMethods(t *testing.T) {
+	s := newLoginSite(t)
+	b := s.browser(t)
+	for target, allow := range map[string]string{
+		"PUT /api/v1/tokens":                  "GET, HEAD, POST",
+		"GET /api/v1/tokens/0011":             "DELETE",
+		"POST /api/v1/tokens/0011":            "DELETE",
+		"DELETE /api/v1/repositories/lab/sci": "GET, HEAD",
+	} {
+		method, path, _ := strings.Cut(target, " ")
+		req, _ := http.NewRequest(method, s.url+path, nil)
+		code, body, h := b.do(t, req)
+		if code != http.StatusMethodNotAllowed || h.Get("Allow") != allow {
+			t.Errorf("%s: %d, Allow %q; want 405 and %q\n%s", target, code, h.Get("Allow"), allow, body)
+		}
+	}
+}
