@@ -17,8 +17,8 @@ type account struct {
 	CSRF string // the session's token, for the logout form
 }
 
-// account is r's login state for the header.
-func (u *ui) account(r *http.Request) account {
+// accountOf is r's login state for the header.
+func (u *ui) accountOf(r *http.Request) account {
 	if u.auth == nil {
 		return account{}
 	}
@@ -86,7 +86,7 @@ func (u *ui) renderLogin(w http.ResponseWriter, r *http.Request, status int, use
 		})
 	}
 	w.Header().Set("Cache-Control", "no-store")
-	v := loginView{frame: frame{Title: "Log in", Page: "login", Account: u.account(r)}, CSRF: token, User: user, Next: localPath(next), Problem: problem, OIDC: u.auth.OIDCLoginEnabled()}
+	v := loginView{frame: frame{Title: "Log in", Page: "login", Account: u.accountOf(r)}, CSRF: token, User: user, Next: localPath(next), Problem: problem, OIDC: u.auth.OIDCLoginEnabled()}
 	u.render(w, status, "login", "layout", v)
 }
 

@@ -179,7 +179,7 @@ func (u *ui) renderTokens(w http.ResponseWriter, r *http.Request, sess auth.Sess
 	for _, rb := range robots {
 		v.Tokens = append(v.Tokens, apiToken(rb))
 	}
-	v.frame = frame{Title: "Robot tokens", Page: "tokens", Account: u.account(r)}
+	v.frame = frame{Title: "Robot tokens", Page: "tokens", Account: u.accountOf(r)}
 	v.Admin = sess.Identity.Admin
 	v.MaxDays = int(u.auth.RobotLimits().MaxLifetime / (24 * time.Hour))
 	w.Header().Set("Cache-Control", "no-store")

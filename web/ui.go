@@ -171,7 +171,7 @@ func (u *ui) notFound(w http.ResponseWriter, r *http.Request) {
 }
 
 func (u *ui) message(w http.ResponseWriter, r *http.Request, status int, heading, text string) {
-	v := messageView{frame: frame{Title: heading, Page: "message", Account: u.account(r)}, Heading: heading, Text: text}
+	v := messageView{frame: frame{Title: heading, Page: "message", Account: u.accountOf(r)}, Heading: heading, Text: text}
 	u.render(w, status, "message", "layout", v)
 }
 

@@ -32,7 +32,7 @@ func registerBuildsUI(mux *http.ServeMux, u *ui) {
 			u.fail(w, r, err)
 			return
 		}
-		u.render(w, http.StatusOK, "builds", "layout", buildsView{frame: frame{Title: "Builds", Page: "builds", Account: u.account(r)}, Builds: list})
+		u.render(w, http.StatusOK, "builds", "layout", buildsView{frame: frame{Title: "Builds", Page: "builds", Account: u.accountOf(r)}, Builds: list})
 	})))
 	mux.Handle("GET /builds/{id}", secured(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		id := r.PathValue("id")
@@ -56,7 +56,7 @@ func registerBuildsUI(mux *http.ServeMux, u *ui) {
 			u.fail(w, r, err)
 			return
 		}
-		u.render(w, http.StatusOK, "build", "layout", buildView{frame: frame{Title: "Build " + id, Page: "build", Account: u.account(r)}, Build: build, Log: string(log)})
+		u.render(w, http.StatusOK, "build", "layout", buildView{frame: frame{Title: "Build " + id, Page: "build", Account: u.accountOf(r)}, Build: build, Log: string(log)})
 	})))
 }
 

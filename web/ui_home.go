@@ -44,7 +44,7 @@ type pushStep struct {
 
 func (u *ui) home(w http.ResponseWriter, r *http.Request) {
 	v := homeView{
-		frame: frame{Page: "home", Account: u.account(r)},
+		frame: frame{Page: "home", Account: u.accountOf(r)},
 		Host:  registryHost(r.Host), PlainHTTP: plainHTTP(r.TLS != nil, r.Header.Get("X-Forwarded-Proto")),
 	}
 	if err := u.fillHome(r, &v); err != nil {

@@ -31,7 +31,7 @@ func (u *ui) repository(w http.ResponseWriter, r *http.Request) {
 		u.fail(w, r, err)
 		return
 	}
-	v := repoView{frame: frame{Title: name, Page: "repository", Account: u.account(r)}, Detail: d}
+	v := repoView{frame: frame{Title: name, Page: "repository", Account: u.accountOf(r)}, Detail: d}
 	if len(d.Tags) > 0 {
 		if v.Newest, err = u.api.Store.Record(catalog.Ref{Repo: name, Digest: d.Tags[0].Digest}); err != nil {
 			u.fail(w, r, err)
@@ -87,7 +87,7 @@ func (u *ui) image(w http.ResponseWriter, r *http.Request) {
 	}
 	plain := plainHTTP(r.TLS != nil, r.Header.Get("X-Forwarded-Proto"))
 	page := imageView{
-		frame: frame{Title: imageTitle(rec), Page: "image", Account: u.account(r)},
+		frame: frame{Title: imageTitle(rec), Page: "image", Account: u.accountOf(r)},
 		Rec:   rec, Pulls: int(pulls), Tag: displayTag(ref, rec), PlainHTTP: plain, Private: v.private(rec.Repository),
 		Packages: newPackageTable(rec.Packages, r.URL.Query().Get("pkg")),
 	}

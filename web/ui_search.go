@@ -98,7 +98,7 @@ func (u *ui) searchResults(w http.ResponseWriter, r *http.Request) {
 // but a 400 page that says what to fix.
 func (u *ui) runSearch(r *http.Request) (searchView, int, error) {
 	q := r.URL.Query()
-	v := searchView{frame: frame{Title: "All images", Query: q.Get("q"), Sort: q.Get("sort"), Page: "search", Account: u.account(r)}}
+	v := searchView{frame: frame{Title: "All images", Query: q.Get("q"), Sort: q.Get("sort"), Page: "search", Account: u.accountOf(r)}}
 	if strings.TrimSpace(v.Query) != "" {
 		v.Title = v.Query
 	}

@@ -14,5 +14,5 @@ type stagersView struct {
 }
 
 func (u *ui) stagers(w http.ResponseWriter, r *http.Request) {
-	u.render(w, http.StatusOK, "stagers", "layout", stagersView{frame: frame{Title: "Compute nodes", Page: "stagers", Account: u.account(r)}, Stagers: u.stage.Stagers(viewerOf(r).mayPull)})
+	u.render(w, http.StatusOK, "stagers", "layout", stagersView{frame: frame{Title: "Compute nodes", Page: "stagers", Account: u.accountOf(r)}, Stagers: u.stage.Stagers(viewerOf(r).mayPull)})
 }
