@@ -33,6 +33,10 @@ const (
 // serveCatalog answers GET /v2/_catalog for whoever sent it.
 func (s *Server) serveCatalog(w http.ResponseWriter, r *http.Request) {
 	id, err := s.catalogCaller(r)
+	if errors.Is(err, auth.ErrProviderUnavailable) { // not the caller's fault
+		writeOCIError(w, errcode.ErrorCodeUnavailable.WithMessage("the identity provider could not check the credentials; try again later"))
+		return
+	}
 	if err != nil {
 		var c *auth.Challenge
 		if errors.As(err, &c) {
