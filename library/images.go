@@ -45,11 +45,14 @@ func (l *Library) getImage(w http.ResponseWriter, r *http.Request) error {
 }
 
 // requestedImage resolves the image the path's ref and the ?arch= query
-// name.
+// name, if the caller may pull it.
 func (l *Library) requestedImage(r *http.Request) (ref, sifImage, error) {
 	rf, err := parseRef(r.PathValue("ref"))
 	if err != nil {
 		return ref{}, sifImage{}, err
+	}
+	if !l.mayPull(r.Context(), rf.repo) {
+		return ref{}, sifImage{}, refusal(r.Context(), "reading "+rf.repo)
 	}
 	img, err := l.resolve(r.Context(), rf, r.URL.Query().Get("arch"))
 	return rf, img, err

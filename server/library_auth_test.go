@@ -57,8 +57,8 @@ func TestLibraryAsCaller(t *testing.T) {
 	if got, err := libPull(t, lab, "lab/sci/lammps"); err != nil || !bytes.Equal(got, private) {
 		t.Errorf("the lab robot pulling its image: %v (%d bytes)", err, len(got))
 	}
-	if _, err := libPull(t, anonymous, "lab/sci/lammps"); err == nil {
-		t.Error("an anonymous caller pulled lab's private image")
+	if _, err := libPull(t, anonymous, "lab/sci/lammps"); !errors.Is(err, library.ErrUnauthorized) {
+		t.Errorf("an anonymous caller pulling lab's private image: %v, want unauthorized (log in)", err)
 	}
 	if _, err := libPull(t, pub, "lab/sci/lammps"); err == nil {
 		t.Error("the pub robot pulled lab's private image")
