@@ -149,7 +149,7 @@ func (s *Service) mayGrant(id Identity, g NamespaceGrant) error {
 		}
 	}
 	if len(missing) > 0 {
-		return &NotPermittedError{fmt.Sprintf("you may not %s in namespace %q, so a robot token of yours may not either", strings.Join(missing, ", "), g.Namespace)}
+		return &NotPermittedError{fmt.Sprintf("you may not %s in namespace %q, so a robot token of yours may not either (pulling public repositories needs no scope)", strings.Join(missing, ", "), g.Namespace)}
 	}
 	return nil
 }
