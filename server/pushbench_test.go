@@ -7,22 +7,32 @@ import (
 	"io"
 	"net/http"
 	"testing"
+
+	"github.com/oyster-registry/oyster/config"
 )
 
 // BenchmarkBlobPush pushes a 64 MiB blob the way crane does (POST, one
-// streamed PATCH, PUT ?digest= with no body) over HTTP; run with
-// -cpuprofile to see where an upload's time goes.
+// streamed PATCH, PUT ?digest= with no body) over HTTP, through Oyster's
+// upload path (direct) and distribution's; run with -cpuprofile to see
+// where an upload's time goes.
 func BenchmarkBlobPush(b *testing.B) {
 	content := make([]byte, 64<<20)
 	if _, err := rand.Read(content); err != nil {
 		b.Fatal(err)
 	}
 	d := digestOf(content)
-	ts, _ := startServer(b, nil)
-	b.SetBytes(int64(len(content)))
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		streamBlob(b, ts.URL, fmt.Sprintf("bench/push-%d", i), d, content)
+	for _, bc := range []struct {
+		name   string
+		mutate func(*config.Config)
+	}{{"direct", nil}, {"distribution", directUploadsOff}} {
+		b.Run(bc.name, func(b *testing.B) {
+			ts, _ := startServer(b, bc.mutate)
+			b.SetBytes(int64(len(content)))
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				streamBlob(b, ts.URL, fmt.Sprintf("bench/push-%d", i), d, content)
+			}
+		})
 	}
 }
 
