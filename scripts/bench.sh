@@ -17,7 +17,14 @@
 # BENCH_HEAD_MAX (2000000 requests), BENCH_TMPDIR (/tmp; storage, image and
 # pulls all live under one directory made there), BENCH_KEEP=1 keeps that
 # directory and the registries' logs, BENCH_OYSTER_BIN (bin/registry) the
-# Oyster binary to measure.
+# Oyster binary to measure, BENCH_ZOT_BIN (unset) a zot binary to measure
+# beside them (filesystem storage, dedupe and GC off).
+#
+# Oyster also runs with auth on ("oyster-auth": an htpasswd user, every
+# namespace public): crane pushes and pulls as the logged-in user, curl's
+# blob GETs and the manifest loads are anonymous, and "oyster-user" is the
+# manifest load again with the user's bearer token. Its ratios against
+# Oyster with auth off are printed apart (goal: pull >= 0.95, HEAD >= 0.9).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -39,6 +46,13 @@ for tool in crane registry-reference; do
 done
 OYSTER_BIN=${BENCH_OYSTER_BIN:-$ROOT/bin/registry}
 [[ -x $OYSTER_BIN ]] || die "$OYSTER_BIN not built; run 'make bench' (it builds first)"
+ZOT_BIN=${BENCH_ZOT_BIN:-}
+[[ -z $ZOT_BIN || -x $ZOT_BIN ]] || die "BENCH_ZOT_BIN=$ZOT_BIN is not an executable"
+# KINDS are the registries measured; the first two are compared for the goals.
+KINDS=(oyster reference oyster-auth)
+[[ -z $ZOT_BIN ]] || KINDS+=(zot)
+BENCH_USER=bench
+BENCH_PASSWORD=bench-Password-1
 
 WORK=$(mktemp -d "$TMPBASE/oyster-bench.XXXXXX")
 PIDS=()
@@ -104,13 +118,23 @@ start_registry() {
   REG_LOG=$WORK/logs/$name
   mkdir -p "$REG_DATA" "$WORK/logs"
   case $kind in
-  oyster)
+  oyster | oyster-auth)
     # The environment may carry OYSTER_* overrides; the benchmark runs the
-    # defaults.
-    local unset=() v
+    # defaults (plus the htpasswd file with auth on).
+    local unset=() v auth=()
     for v in $(compgen -e | grep '^OYSTER_' || true); do unset+=(-u "$v"); done
-    env "${unset[@]}" "$OYSTER_BIN" --addr "127.0.0.1:$REG_PORT" --data "$REG_DATA" \
+    [[ $kind == oyster-auth ]] && auth=("OYSTER_AUTH_HTPASSWD_PATH=$WORK/htpasswd")
+    env "${unset[@]}" "${auth[@]}" "$OYSTER_BIN" --addr "127.0.0.1:$REG_PORT" --data "$REG_DATA" \
       >"$REG_LOG.out" 2>"$REG_LOG.err" &
+    ;;
+  zot)
+    cat >"$REG_DATA.json" <<EOF
+{"distSpecVersion": "1.1.1",
+ "storage": {"rootDirectory": "$REG_DATA/zot", "dedupe": false, "gc": false},
+ "http": {"address": "127.0.0.1", "port": "$REG_PORT"},
+ "log": {"level": "info"}}
+EOF
+    "$ZOT_BIN" serve "$REG_DATA.json" >"$REG_LOG.out" 2>"$REG_LOG.err" &
     ;;
   reference)
     cat >"$REG_DATA.yml" <<EOF
@@ -138,7 +162,8 @@ EOF
   PIDS+=("$REG_PID")
   local i
   for i in $(seq 100); do
-    if curl -fsS -o /dev/null "http://127.0.0.1:$REG_PORT/v2/" 2>/dev/null; then
+    # any answer will do (401 with auth on): the registry listens
+    if curl -sS -o /dev/null "http://127.0.0.1:$REG_PORT/v2/" 2>/dev/null; then
       return
     fi
     kill -0 "$REG_PID" 2>/dev/null || { tail -20 "$REG_LOG.err" >&2; die "$kind registry exited at start"; }
@@ -198,6 +223,7 @@ printf '  %-10s %s\n' \
   image "$LAYERS x $((LAYER_SIZE / 1048576)) MiB random uncompressed tar layers = $image_bytes bytes" \
   method "$ROUNDS rounds per figure, alternating which registry goes first; medians" \
   units "MB/s = 10^6 bytes/s of layer data; CPU = registry process user+sys seconds"
+[[ -z $ZOT_BIN ]] || printf '  %-10s %s\n' zot "$ZOT_BIN ($("$ZOT_BIN" --version 2>&1 | head -1 | cut -c1-100))"
 if ((busy_start > 20)); then
   echo "  WARNING: other work keeps the CPUs $busy_start% busy; figures will be noisy (see \"other CPU %\")."
 fi
@@ -214,6 +240,42 @@ go build -o "$WORK/bin/headload" ./bench/headload
 # Read the image once so that every push reads it from the page cache.
 cat "$WORK"/image/blobs/sha256/* >/dev/null
 echo
+
+# Credentials: crane reads them from $DOCKER_CONFIG. Every registry but
+# oyster-auth is used anonymously (an empty configuration, whatever the
+# user running the benchmark has in ~/.docker).
+export DOCKER_CONFIG=$WORK/docker-anonymous
+mkdir -p "$DOCKER_CONFIG"
+echo '{}' >"$DOCKER_CONFIG/config.json"
+go build -o "$WORK/bin/htpasswd" ./bench/htpasswd
+HTPASSWD_PASSWORD=$BENCH_PASSWORD "$WORK/bin/htpasswd" -user "$BENCH_USER" >"$WORK/htpasswd"
+# as_client KIND CMD... runs CMD as the client of KIND: logged in for
+# oyster-auth (credentials for the registry's current port), else anonymous.
+as_client() {
+  local kind=$1
+  shift
+  if [[ $kind == oyster-auth ]]; then
+    local dir=$WORK/docker-$REG_PORT
+    mkdir -p "$dir"
+    printf '{"auths": {"127.0.0.1:%s": {"auth": "%s"}}}\n' "$REG_PORT" \
+      "$(printf '%s:%s' "$BENCH_USER" "$BENCH_PASSWORD" | base64 -w0)" >"$dir/config.json"
+    DOCKER_CONFIG=$dir "$@"
+  else
+    "$@"
+  fi
+}
+# round_order ROUND KIND... sets order: the kinds in odd rounds, reversed
+# in even ones.
+round_order() {
+  local r=$1 i
+  shift
+  order=()
+  if ((r % 2)); then
+    order=("$@")
+  else
+    for ((i = $#; i >= 1; i--)); do order+=("${!i}"); done
+  fi
+}
 
 # ---------------------------------------------------------------- measuring
 
@@ -284,7 +346,7 @@ measure_transfer() { # KIND ROUND
   ref="127.0.0.1:$REG_PORT/bench/$kind-r$round:bench"
 
   sync # write back earlier runs' data outside the timed region
-  measure "$REG_PID" "$WORK/logs/$name.push" crane push --insecure "$WORK/image" "$ref" ||
+  measure "$REG_PID" "$WORK/logs/$name.push" as_client "$kind" crane push --insecure "$WORK/image" "$ref" ||
     die "push to $kind failed"
   PUSH[$kind,$round]=$(awk -v b="$image_bytes" -v w="$M_WALL" 'BEGIN { printf "%.1f", b / w / 1e6 }')
   PUSHCPU[$kind,$round]=$(awk -v c="$M_SRV" -v b="$image_bytes" 'BEGIN { printf "%.2f", c / (b / 1073741824) }')
@@ -297,7 +359,7 @@ measure_transfer() { # KIND ROUND
   BGCPU[$kind,$round]=$S_CPU
 
   sync
-  measure "$REG_PID" "$WORK/logs/$name.pull" crane pull --insecure --format oci "$ref" "$WORK/pulled-$name" ||
+  measure "$REG_PID" "$WORK/logs/$name.pull" as_client "$kind" crane pull --insecure --format oci "$ref" "$WORK/pulled-$name" ||
     die "pull from $kind failed"
   PULL[$kind,$round]=$(awk -v b="$image_bytes" -v w="$M_WALL" 'BEGIN { printf "%.1f", b / w / 1e6 }')
   PULLCPU[$kind,$round]=$(awk -v c="$M_SRV" -v b="$image_bytes" 'BEGIN { printf "%.2f", c / (b / 1073741824) }')
@@ -320,24 +382,24 @@ measure_transfer() { # KIND ROUND
 }
 
 transfer_row() { # LABEL KIND ROUND
-  printf '  %-5s %-9s | %8s %9s %6s | %8s %8s | %8s %9s %6s | %8s %9s %6s\n' "$1" "$2" \
+  printf '  %-5s %-11s | %8s %9s %6s | %8s %8s | %8s %9s %6s | %8s %9s %6s\n' "$1" "$2" \
     "${PUSH[$2,$3]}" "${PUSHCPU[$2,$3]}" "${PUSHOTHER[$2,$3]}" "${BGWALL[$2,$3]}" "${BGCPU[$2,$3]}" \
     "${PULL[$2,$3]}" "${PULLCPU[$2,$3]}" "${PULLOTHER[$2,$3]}" "${BLOB[$2,$3]}" "${BLOBCPU[$2,$3]}" "${BLOBOTHER[$2,$3]}"
 }
 
 echo "push / pull: crane push <OCI layout>, then crane pull --format oci once the registry is idle again;"
 echo "a fresh registry and storage per row"
-printf '  %-5s %-9s | %8s %9s %6s | %8s %8s | %8s %9s %6s | %8s %9s %6s\n' "" "" "push" "registry" "other" "after push:" "" "pull" "registry" "other" "blob GET" "registry" "other"
-printf '  %-5s %-9s | %8s %9s %6s | %8s %8s | %8s %9s %6s | %8s %9s %6s\n' round registry "MB/s" "CPU s/GiB" "CPU %" "busy s" "CPU s" "MB/s" "CPU s/GiB" "CPU %" "MB/s" "CPU s/GiB" "CPU %"
+printf '  %-5s %-11s | %8s %9s %6s | %8s %8s | %8s %9s %6s | %8s %9s %6s\n' "" "" "push" "registry" "other" "after push:" "" "pull" "registry" "other" "blob GET" "registry" "other"
+printf '  %-5s %-11s | %8s %9s %6s | %8s %8s | %8s %9s %6s | %8s %9s %6s\n' round registry "MB/s" "CPU s/GiB" "CPU %" "busy s" "CPU s" "MB/s" "CPU s/GiB" "CPU %" "MB/s" "CPU s/GiB" "CPU %"
 # Warm-up, not counted: the first GiB a run writes costs the registry far more
 # CPU than later ones (seen on this VM: 4-5 s/GiB instead of ~2.7 for the
 # very first push), which would penalise whichever registry went first.
-for kind in oyster reference; do
+for kind in "${KINDS[@]}"; do
   measure_transfer "$kind" 0
   transfer_row w-up "$kind" 0
 done
 for ((r = 1; r <= ROUNDS; r++)); do
-  if ((r % 2)); then order=(oyster reference); else order=(reference oyster); fi
+  round_order "$r" "${KINDS[@]}"
   for kind in "${order[@]}"; do
     measure_transfer "$kind" "$r"
     transfer_row "$r" "$kind" "$r"
@@ -349,15 +411,20 @@ echo
 
 echo "manifest GET and HEAD, by tag and by digest: bench/headload, $HEAD_CONNS connections, 1 s warm-up, then $HEAD_DURATION (at most $HEAD_MAX requests)"
 declare -A HEADPORT HEADPID HEADDIGEST
-for kind in oyster reference; do
+for kind in "${KINDS[@]}"; do
   start_registry "$kind" "$kind-head"
   HEADPORT[$kind]=$REG_PORT
   HEADPID[$kind]=$REG_PID
-  crane push --insecure "$WORK/small-image" "127.0.0.1:$REG_PORT/bench/head:latest" >"$WORK/logs/$kind-head.push" 2>&1 ||
+  as_client "$kind" crane push --insecure "$WORK/small-image" "127.0.0.1:$REG_PORT/bench/head:latest" >"$WORK/logs/$kind-head.push" 2>&1 ||
     { cat "$WORK/logs/$kind-head.push" >&2; die "push of the small image to $kind failed"; }
   HEADDIGEST[$kind]=$(crane digest --insecure "127.0.0.1:$REG_PORT/bench/head:latest") || die "crane digest against $kind failed"
   settle "$REG_PID"
 done
+# oyster-user: the load on oyster-auth again, logged in (headload -login).
+HEADPORT[oyster-user]=${HEADPORT[oyster-auth]}
+HEADPID[oyster-user]=${HEADPID[oyster-auth]}
+HEADDIGEST[oyster-user]=${HEADDIGEST[oyster-auth]}
+LOAD_KINDS=("${KINDS[@]}" oyster-user)
 # MANIFEST_CASES: id, method, reference ("tag" or "digest"); arrays RPS_<id>,
 # CPU_<id> (registry µs per request) and OTHER_<id> hold each round's figures.
 MANIFEST_CASES=("headtag HEAD tag" "gettag GET tag" "headdigest HEAD digest" "getdigest GET digest")
@@ -365,20 +432,23 @@ for c in "${MANIFEST_CASES[@]}"; do
   read -r id _ _ <<<"$c"
   declare -gA "RPS_$id" "CPU_$id" "OTHER_$id"
 done
-printf '  %-5s %-12s %-9s | %10s %8s %8s %9s %7s\n' "" "" "" "" "" "" "registry" "other"
-printf '  %-5s %-12s %-9s | %10s %8s %8s %9s %7s\n' round request registry "requests/s" "p50 ms" "p99 ms" "CPU µs/req" "CPU %"
+printf '  %-5s %-12s %-11s | %10s %8s %8s %9s %7s\n' "" "" "" "" "" "" "registry" "other"
+printf '  %-5s %-12s %-11s | %10s %8s %8s %9s %7s\n' round request registry "requests/s" "p50 ms" "p99 ms" "CPU µs/req" "CPU %"
 for ((r = 1; r <= ROUNDS; r++)); do
   for c in "${MANIFEST_CASES[@]}"; do
     read -r id method refkind <<<"$c"
     declare -n rps=RPS_$id cpu=CPU_$id other=OTHER_$id
-    if ((r % 2)); then order=(oyster reference); else order=(reference oyster); fi
+    round_order "$r" "${LOAD_KINDS[@]}"
     for kind in "${order[@]}"; do
       ref=latest
       [[ $refkind == digest ]] && ref=${HEADDIGEST[$kind]}
       out=$WORK/logs/$kind-$id-$r.load
-      measure "${HEADPID[$kind]}" "$out" "$WORK/bin/headload" -method "$method" \
+      login=()
+      [[ $kind == oyster-user ]] &&
+        login=(-user "$BENCH_USER" -login "http://127.0.0.1:${HEADPORT[$kind]}/auth/token?service=oyster&scope=repository:bench/head:pull")
+      HEADLOAD_PASSWORD=$BENCH_PASSWORD measure "${HEADPID[$kind]}" "$out" "$WORK/bin/headload" -method "$method" \
         -url "http://127.0.0.1:${HEADPORT[$kind]}/v2/bench/head/manifests/$ref" \
-        -c "$HEAD_CONNS" -d "$HEAD_DURATION" -n "$HEAD_MAX" ||
+        -c "$HEAD_CONNS" -d "$HEAD_DURATION" -n "$HEAD_MAX" "${login[@]}" ||
         die "$method load against $kind failed"
       line=$(grep '^RESULT ' "$out")
       field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<<"$line"; }
@@ -386,13 +456,13 @@ for ((r = 1; r <= ROUNDS; r++)); do
       cpu[$kind,$r]=$(awk -v c="$M_SRV" -v rps="${rps[$kind,$r]}" -v w="$M_WALL" \
         'BEGIN { printf "%.0f", c * 1e6 / (rps * w) }')
       other[$kind,$r]=$M_OTHER
-      printf '  %-5s %-12s %-9s | %10.0f %8.2f %8.2f %9s %7s\n' "$r" "$method $refkind" "$kind" "${rps[$kind,$r]}" \
+      printf '  %-5s %-12s %-11s | %10.0f %8.2f %8.2f %9s %7s\n' "$r" "$method $refkind" "$kind" "${rps[$kind,$r]}" \
         "$(field p50_ms)" "$(field p99_ms)" "${cpu[$kind,$r]}" "${other[$kind,$r]}"
     done
     unset -n rps cpu other
   done
 done
-for kind in oyster reference; do stop_registry "${HEADPID[$kind]}"; done
+for kind in "${KINDS[@]}"; do stop_registry "${HEADPID[$kind]}"; done
 echo
 
 # ---------------------------------------------------------------- summary
@@ -402,10 +472,10 @@ collect() { # ARRAYNAME KIND → the values of every round
   local r
   for ((r = 1; r <= ROUNDS; r++)); do echo "${arr[$2,$r]}"; done
 }
-row() { # LABEL ARRAYNAME FORMAT NOTE (NOTE "goal": the verdict against the goal)
+row() { # LABEL ARRAYNAME FORMAT NOTE [KIND BASE] (NOTE "goal": the verdict against the goal)
   local o r q
-  o=$(median $(collect "$2" oyster))
-  r=$(median $(collect "$2" reference))
+  o=$(median $(collect "$2" "${5:-oyster}"))
+  r=$(median $(collect "$2" "${6:-reference}"))
   q=$(ratio "$o" "$r")
   printf "  %-22s $3 $3 %8s  %s\n" "$1" "$o" "$r" "$q" "$([[ $4 == goal ]] && verdict "$q" || echo "$4")"
 }
@@ -427,6 +497,39 @@ for c in "${MANIFEST_CASES[@]}"; do
   read -r id method refkind <<<"$c"
   row "$method $refkind CPU µs/req" "CPU_$id" %10.0f "(registry CPU; lower is better)"
 done
+echo
+echo "auth on against auth off (Oyster): oyster-auth, crane logged in, curl and manifest loads anonymous;"
+echo "oyster-user, the manifest loads with the user's bearer token; goal: pull >= 0.95, HEAD >= 0.9"
+printf '  %-22s %10s %10s %8s\n' "" "auth on" "auth off" ratio
+row "push MB/s, logged in" PUSH %10.1f "" oyster-auth oyster
+row "pull MB/s, logged in" PULL %10.1f "(goal >= 0.95)" oyster-auth oyster
+row "blob GET MB/s, anon" BLOB %10.1f "" oyster-auth oyster
+for c in "${MANIFEST_CASES[@]}"; do
+  read -r id method refkind <<<"$c"
+  goal=""
+  [[ $method == HEAD ]] && goal="(goal >= 0.9)"
+  row "$method $refkind req/s, anon" "RPS_$id" %10.0f "$goal" oyster-auth oyster
+  row "$method $refkind req/s, user" "RPS_$id" %10.0f "$goal" oyster-user oyster
+done
+row "HEAD tag CPU µs, user" CPU_headtag %10.0f "(registry CPU per request)" oyster-user oyster
+if [[ -n $ZOT_BIN ]]; then
+  echo
+  echo "zot ($ZOT_BIN) in the same run: zot against the reference, then Oyster against zot"
+  printf '  %-22s %10s %10s %8s\n' "" zot reference ratio
+  for pair in "push MB/s:PUSH:%10.1f" "pull MB/s:PULL:%10.1f" "blob GET MB/s:BLOB:%10.1f" "push CPU s/GiB:PUSHCPU:%10.2f" \
+    "pull CPU s/GiB:PULLCPU:%10.2f" "HEAD by tag req/s:RPS_headtag:%10.0f" "GET by tag req/s:RPS_gettag:%10.0f" \
+    "HEAD by digest req/s:RPS_headdigest:%10.0f" "GET by digest req/s:RPS_getdigest:%10.0f"; do
+    IFS=: read -r label arr fmt <<<"$pair"
+    row "$label" "$arr" "$fmt" "" zot reference
+  done
+  printf '  %-22s %10s %10s %8s\n' "" oyster zot ratio
+  for pair in "push MB/s:PUSH:%10.1f" "pull MB/s:PULL:%10.1f" "blob GET MB/s:BLOB:%10.1f" \
+    "HEAD by tag req/s:RPS_headtag:%10.0f" "GET by tag req/s:RPS_gettag:%10.0f"; do
+    IFS=: read -r label arr fmt <<<"$pair"
+    row "$label" "$arr" "$fmt" "" oyster zot
+  done
+fi
+echo
 per_round_ratios() { # ARRAYNAME → "r1 r2 ..." Oyster/reference round by round
   local -n arr=$1
   local r out=()
@@ -464,8 +567,10 @@ for c in "${MANIFEST_CASES[@]}"; do
 done
 all_other=()
 for ((r = 1; r <= ROUNDS; r++)); do
-  for kind in oyster reference; do
+  for kind in "${KINDS[@]}"; do
     all_other+=("${PUSHOTHER[$kind,$r]}" "${PULLOTHER[$kind,$r]}" "${BLOBOTHER[$kind,$r]}")
+  done
+  for kind in "${LOAD_KINDS[@]}"; do
     for c in "${MANIFEST_CASES[@]}"; do
       read -r id _ _ <<<"$c"
       declare -n other=OTHER_$id

@@ -10,6 +10,12 @@
 //
 //	headload -url http://127.0.0.1:5000/v2/repo/manifests/tag [-c 100] [-d 5s] [-n 2000000]
 //
+// With -login (a token endpoint URL with its service and scope, e.g.
+// http://127.0.0.1:5000/auth/token?service=oyster&scope=repository:repo:pull)
+// and -user, it first logs in there with HTTP Basic (the password from the
+// environment variable HEADLOAD_PASSWORD) and sends the bearer token it gets
+// with every request, as a logged-in client does.
+//
 // The last line of output is machine-readable:
 //
 //	RESULT rps=<float> requests=<n> errors=<n> seconds=<float> p50_ms=<float> p99_ms=<float>
@@ -17,6 +23,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
@@ -41,12 +48,23 @@ func main() {
 	warmup := flag.Duration("warmup", time.Second, "unmeasured warm-up before the measured duration")
 	maxReq := flag.Int64("n", 2_000_000, "stop the measured phase after this many requests")
 	timeout := flag.Duration("timeout", 10*time.Second, "per-request timeout")
+	login := flag.String("login", "", "token endpoint to log in at first (with -user; password in $HEADLOAD_PASSWORD)")
+	user := flag.String("user", "", "user name for -login")
 	flag.Parse()
-	if *url == "" || *conns < 1 || *dur <= 0 || *maxReq < 1 {
+	if *url == "" || *conns < 1 || *dur <= 0 || *maxReq < 1 || (*login == "") != (*user == "") {
 		flag.Usage()
 		os.Exit(2)
 	}
-	res, err := run(*url, *method, *accept, *conns, *warmup, *dur, *maxReq, *timeout)
+	headers := http.Header{"Accept": {*accept}}
+	if *login != "" {
+		token, err := fetchToken(*login, *user, os.Getenv("HEADLOAD_PASSWORD"))
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "headload: logging in:", err)
+			os.Exit(1)
+		}
+		headers.Set("Authorization", "Bearer "+token)
+	}
+	res, err := run(*url, *method, headers, *conns, *warmup, *dur, *maxReq, *timeout)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "headload:", err)
 		os.Exit(1)
@@ -84,7 +102,7 @@ const (
 	phaseDone
 )
 
-func run(url, method, accept string, conns int, warmup, dur time.Duration, maxReq int64, timeout time.Duration) (result, error) {
+func run(url, method string, headers http.Header, conns int, warmup, dur time.Duration, maxReq int64, timeout time.Duration) (result, error) {
 	transport := &http.Transport{
 		DialContext:         (&net.Dialer{Timeout: 5 * time.Second}).DialContext,
 		MaxIdleConns:        conns,
@@ -99,7 +117,7 @@ func run(url, method, accept string, conns int, warmup, dur time.Duration, maxRe
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 
 	// Fail fast on a wrong URL instead of hammering it.
-	if err := once(client, url, method, accept); err != nil {
+	if err := once(client, url, method, headers); err != nil {
 		return result{}, err
 	}
 
@@ -128,7 +146,7 @@ func run(url, method, accept string, conns int, warmup, dur time.Duration, maxRe
 					break
 				}
 				t0 := time.Now()
-				err := once(client, url, method, accept)
+				err := once(client, url, method, headers)
 				lat := time.Since(t0)
 				// Only completions inside the measured window count.
 				if phase.Load() != phaseMeasure {
@@ -188,12 +206,12 @@ loop:
 	return res, nil
 }
 
-func once(client *http.Client, url, method, accept string) error {
+func once(client *http.Client, url, method string, headers http.Header) error {
 	req, err := http.NewRequest(method, url, nil)
 	if err != nil {
 		return err
 	}
-	req.Header.Set("Accept", accept)
+	req.Header = headers.Clone()
 	resp, err := client.Do(req)
 	if err != nil {
 		return err
@@ -204,6 +222,35 @@ func once(client *http.Client, url, method, accept string) error {
 		return fmt.Errorf("%s %s: %s", method, url, resp.Status)
 	}
 	return nil
+}
+
+// fetchToken logs in at a token endpoint (GET with HTTP Basic) and returns
+// the bearer token of its JSON answer ("token", or OAuth2's "access_token").
+func fetchToken(endpoint, user, password string) (string, error) {
+	req, err := http.NewRequest(http.MethodGet, endpoint, nil)
+	if err != nil {
+		return "", err
+	}
+	req.SetBasicAuth(user, password)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return "", err
+	}
+	defer resp.Body.Close()
+	var answer struct {
+		Token       string `json:"token"`
+		AccessToken string `json:"access_token"`
+	}
+	if err := json.NewDecoder(io.LimitReader(resp.Body, 1<<20)).Decode(&answer); err != nil || resp.StatusCode != http.StatusOK {
+		return "", fmt.Errorf("%s: %s (%v)", endpoint, resp.Status, err)
+	}
+	if answer.Token == "" {
+		answer.Token = answer.AccessToken
+	}
+	if answer.Token == "" {
+		return "", fmt.Errorf("%s answered no token", endpoint)
+	}
+	return answer.Token, nil
 }
 
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
