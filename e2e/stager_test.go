@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/oyster-registry/oyster/api"
+	"github.com/oyster-registry/oyster/auth/authtest"
 	"github.com/oyster-registry/oyster/internal/testlayers"
 	"github.com/oyster-registry/oyster/oci"
 	"github.com/oyster-registry/oyster/oci/sif"
@@ -749,5 +750,81 @@ func TestStagerFullDisk(t *testing.T) {
 				t.Errorf("%s: left behind %v", c.ref, m)
 			}
 		}
+	}
+}
+
+// TestStagerWithRobotToken runs the stager daemon against a registry with
+// auth on and namespace lab private, lab/secret:1 pinned for every
+// cluster: anonymous callers' staging list leaves it out; the daemon,
+// configured with a robot token that may pull lab (registry.username and
+// registry.password), gets it on its list, pulls it through the realm's
+// tokens, stages it and reports its inventory.
+func TestStagerWithRobotToken(t *testing.T) {
+	requireTool(t, "crane")
+	htpasswd := authtest.WriteHtpasswd(t, t.TempDir(), authUsers)
+	reg := startRegistry(t, "", "OYSTER_AUTH_HTPASSWD_PATH="+htpasswd, "OYSTER_AUTH_PRIVATE_NAMESPACES=lab", "OYSTER_STAGE_PINS=lab/secret:1")
+	admin := []string{"DOCKER_CONFIG=" + t.TempDir()}
+	mustEnv(t, admin, "crane", "auth", "login", reg.Host, "-u", "admin", "-p", authUsers["admin"])
+	ref := reg.Host + "/lab/secret:1"
+	mustEnv(t, admin, "crane", "append", "--insecure", "--oci-empty-base", "-f", busyboxLayer(t, t.TempDir(), "secret"), "-t", ref)
+	out := strings.Fields(mustEnv(t, admin, "crane", "digest", "--insecure", ref))
+	digest := out[len(out)-1]
+	token := robotToken(t, reg, "stager-gpu", "lab:pull")
+
+	list := func(user, password string) api.StageList {
+		req, _ := http.NewRequest(http.MethodGet, "http://"+reg.Host+"/api/v1/stage?cluster=gpu", nil)
+		if user != "" {
+			req.SetBasicAuth(user, password)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		mustOK(t, err)
+		defer resp.Body.Close()
+		var l api.StageList
+		if resp.StatusCode != http.StatusOK || json.NewDecoder(resp.Body).Decode(&l) != nil {
+			t.Fatalf("staging list as %q: %d", user, resp.StatusCode)
+		}
+		return l
+	}
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline) && len(list("stager-gpu", token).Images) == 0; time.Sleep(100 * time.Millisecond) {
+	}
+	if l := list("stager-gpu", token); len(l.Images) != 1 || l.Images[0].Digest.String() != digest {
+		t.Fatalf("the robot's staging list: %+v, want lab/secret@%s", l, digest)
+	}
+	if l := list("", ""); len(l.Images) != 0 {
+		t.Fatalf("an anonymous staging list holds %+v", l.Images)
+	}
+
+	cache := t.TempDir()
+	cmd := exec.Command(stagerBinary(t), "serve", "--registry", "http://"+reg.Host, "--cache", cache, "--insecure")
+	cmd.Env = append(os.Environ(), "PATH="+toolsDir()+":"+os.Getenv("PATH"), "OYSTER_STAGER_NODE=gpu-1", "OYSTER_STAGER_CLUSTER=gpu",
+		"OYSTER_STAGER_FORMATS=squashfs", "OYSTER_STAGER_POLL_INTERVAL=200ms", "OYSTER_STAGER_ADDR=127.0.0.1:0",
+		"OYSTER_STAGER_REGISTRY_USERNAME=stager-gpu", "OYSTER_STAGER_REGISTRY_PASSWORD="+token)
+	var logs bytes.Buffer
+	cmd.Stderr = &logs
+	mustOK(t, cmd.Start())
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	staged := filepath.Join(cache, "images", strings.TrimPrefix(digest, "sha256:"), "image.squashfs")
+	var inv api.StagerList
+	for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		inv = api.StagerList{}
+		req, _ := http.NewRequest(http.MethodGet, "http://"+reg.Host+"/api/v1/stagers", nil)
+		req.SetBasicAuth("stager-gpu", token)
+		if resp, err := http.DefaultClient.Do(req); err == nil {
+			json.NewDecoder(resp.Body).Decode(&inv)
+			resp.Body.Close()
+		}
+		if _, err := os.Stat(staged); err == nil && len(inv.Stagers) == 1 && len(inv.Stagers[0].Images) == 1 {
+			break
+		}
+	}
+	if _, err := os.Stat(staged); err != nil {
+		t.Fatalf("the pinned private image was not staged: %v\n%s", err, logs.String())
+	}
+	if len(inv.Stagers) != 1 || inv.Stagers[0].Node != "gpu-1" || len(inv.Stagers[0].Images) != 1 || inv.Stagers[0].Images[0].Digest.String() != digest {
+		t.Fatalf("inventory %+v\n%s", inv, logs.String())
+	}
+	checkNoSecrets(t, reg, token)
+	if strings.Contains(logs.String(), token) {
+		t.Error("the stager's log holds its token")
 	}
 }

@@ -303,8 +303,12 @@ func (c *Client) answer(ctx context.Context, challenge, scope string) error {
 	if err := json.NewDecoder(resp.Body).Decode(&tok); err != nil {
 		return fmt.Errorf("token from %s: %w", u.Redacted(), err)
 	}
+	token := tok.Token // the docker spelling; OAuth2's access_token, when both are sent, is the same
+	if token == "" {
+		token = tok.AccessToken
+	}
 	c.mu.Lock()
-	c.tokens[scope] = tok.Token + tok.AccessToken // one of them is set
+	c.tokens[scope] = token
 	c.mu.Unlock()
 	return nil
 }

@@ -14,7 +14,8 @@ import (
 )
 
 // tokenRegistry answers /v2/ only with a bearer token its /token endpoint
-// hands out for the right basic credentials.
+// hands out for the right basic credentials, in both spellings, as Oyster's
+// realm and distribution's answer.
 func tokenRegistry(t *testing.T) *httptest.Server {
 	var srv *httptest.Server
 	blob := []byte("0123456789")
@@ -25,7 +26,7 @@ func tokenRegistry(t *testing.T) *httptest.Server {
 				http.Error(w, "no", http.StatusUnauthorized)
 				return
 			}
-			json.NewEncoder(w).Encode(map[string]string{"token": "t0k"})
+			json.NewEncoder(w).Encode(map[string]string{"token": "t0k", "access_token": "t0k"})
 		case r.Header.Get("Authorization") != "Bearer t0k":
 			w.Header().Set("WWW-Authenticate", `Bearer realm="`+srv.URL+`/token",service="oyster",scope="repository:lab/a:pull"`)
 			http.Error(w, "auth", http.StatusUnauthorized)
