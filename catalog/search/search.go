@@ -233,7 +233,7 @@ func (r *run) match(ctx context.Context, ix *Index) error {
 	a := ix.bi.Mapping().AnalyzerNamed(textAnalyzer)
 	var filter *repoFilter
 	if r.visible != nil {
-		filter = newRepoFilter(r.visible, len(r.views))
+		filter = newRepoFilter(r.visible, &ix.caches.repos)
 	}
 	var pos, neg []matcher
 	for _, t := range r.q.Terms {

@@ -131,20 +131,21 @@ type segCache struct {
 	updated []int64 // Unix seconds
 	repo    []string
 	digest  []string
-	// repos are the segment's distinct repositories, repoOrd each
-	// document's index into them and repoDocs how many documents each
-	// holds, so that a caller's filter is decided per repository and
-	// applied per document without a map lookup.
-	repos    []string
-	repoOrd  []uint32
+	// repoID is each document's repository as the index's repoTable
+	// numbers it; repos are the segment's distinct ones and repoDocs how
+	// many documents each holds. A caller's filter is decided per
+	// repository and applied per document without a map lookup.
+	repoID   []uint32
+	repos    []uint32
 	repoDocs []uint32
 
 	mu     sync.Mutex
 	facets map[string]*facetColumn
 }
 
-// loadColumns reads the sort columns from doc values.
-func (c *segCache) loadColumns(seg segment.Segment) error {
+// loadColumns reads the sort columns from doc values, numbering
+// repositories in table.
+func (c *segCache) loadColumns(seg segment.Segment, table *repoTable) error {
 	n := seg.Count()
 	c.updated, c.repo, c.digest = make([]int64, n), make([]string, n), make([]string, n)
 	c.facets = map[string]*facetColumn{}
@@ -172,7 +173,13 @@ func (c *segCache) loadColumns(seg segment.Segment) error {
 			return err
 		}
 	}
-	c.repos, c.repoOrd, c.repoDocs = ordinals(c.repo)
+	names, ord, docs := ordinals(c.repo)
+	ids := table.intern(names)
+	c.repoID = make([]uint32, len(ord))
+	for doc, o := range ord {
+		c.repoID[doc] = ids[o]
+	}
+	c.repos, c.repoDocs = ids, docs
 	return nil
 }
 
@@ -220,8 +227,9 @@ func (c *segCache) facet(v *segView, field string) (*facetColumn, error) {
 
 // segCaches holds the caches of the segments recent searches ran on.
 type segCaches struct {
-	mu sync.Mutex
-	m  map[segment.Segment]*segCache
+	mu    sync.Mutex
+	m     map[segment.Segment]*segCache
+	repos repoTable
 }
 
 // cacheGrace is how long the cache of a segment that left the snapshot is
@@ -257,7 +265,7 @@ func (sc *segCaches) get(seg segment.Segment, now time.Time) (*segCache, error) 
 	}
 	sc.mu.Unlock()
 	c.lastUsed.Store(now.UnixNano())
-	c.load.Do(func() { c.err = c.loadColumns(seg) })
+	c.load.Do(func() { c.err = c.loadColumns(seg, &sc.repos) })
 	return c, c.err
 }
 
