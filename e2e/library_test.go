@@ -19,6 +19,7 @@ import (
 	sylabs "github.com/sylabs/sif/v2/pkg/sif"
 
 	"github.com/oyster-registry/oyster/auth/authtest"
+	"github.com/oyster-registry/oyster/auth/oidctest"
 	"github.com/oyster-registry/oyster/internal/testlayers"
 )
 
@@ -529,4 +530,46 @@ func TestLibraryAuth(t *testing.T) {
 		t.Errorf("anonymous search found lab's private image: %v", ids)
 	}
 	checkNoSecrets(t, reg, labToken, pubToken)
+}
+
+// TestLibraryOIDCToken: `apptainer remote login` with an OIDC access token
+// (opaque, as Globus Auth issues them, from an in-process provider): a
+// member of group namespace lab's writers pushes and pulls there; another
+// user of the provider may not pull lab's private image.
+func TestLibraryOIDCToken(t *testing.T) {
+	p := oidctest.Start(t, oidctest.Options{})
+	p.AddUser(oidctest.User{Username: "gwen", Groups: []string{"lab-writers"}})
+	p.AddUser(oidctest.User{Username: "rita"})
+	reg := startRegistry(t, "",
+		"OYSTER_AUTH_OIDC_ISSUER="+p.Issuer, "OYSTER_AUTH_OIDC_AUDIENCE=oyster",
+		"OYSTER_AUTH_OIDC_INTROSPECTION_CLIENT_ID="+p.IntrospectionClientID,
+		"OYSTER_AUTH_OIDC_INTROSPECTION_CLIENT_SECRET="+p.IntrospectionSecret,
+		"OYSTER_AUTH_NAMESPACES={lab: {private: true, groups: {lab-writers: write}}}")
+	client := func(user string) (*library.Client, string) {
+		token := p.Token(t, oidctest.Mint{User: user, Opaque: true, Lifetime: time.Hour})
+		c, err := library.NewClient(&library.Config{BaseURL: "http://" + reg.Host, AuthToken: token})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c, token
+	}
+	gwen, gwenToken := client("gwen")
+	rita, ritaToken := client("rita")
+	req, _ := http.NewRequest(http.MethodGet, "http://"+reg.Host+"/v1/token-status", nil)
+	req.Header.Set("Authorization", "Bearer "+gwenToken)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("token-status with gwen's access token: %d", resp.StatusCode)
+	}
+	sif := writeSIF(t, filepath.Join(t.TempDir(), "lab.sif"))
+	pushSIF(t, gwen, sif, "lab/hpc/tool", "amd64", "1")
+	mustPull(t, gwen, "lab/hpc/tool", "1", "amd64", sif)
+	if _, err := pullSIF(t, rita, "lab/hpc/tool", "1", "amd64"); err == nil {
+		t.Error("rita, not in lab's groups, pulled lab's private image")
+	}
+	checkNoSecrets(t, reg, gwenToken, ritaToken)
 }
