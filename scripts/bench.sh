@@ -109,8 +109,23 @@ verdict() {
 }
 
 # start_registry KIND NAME → sets REG_PID, REG_PORT, REG_DATA, REG_LOG.
-# Every registry gets an empty storage directory of its own.
+# Every registry gets an empty storage directory of its own. Another
+# process on the machine may take the free port first: a registry that
+# could not bind it is started again on another, up to three times.
 start_registry() {
+  local attempt
+  for attempt in 1 2 3; do
+    launch_registry "$@" && return
+    grep -q 'address already in use' "$REG_LOG.err" || break
+    rm -rf "$REG_DATA"
+  done
+  tail -20 "$REG_LOG.err" >&2
+  die "$1 registry did not start on 127.0.0.1:$REG_PORT"
+}
+
+# launch_registry KIND NAME starts it once; false if it exits or does not
+# answer.
+launch_registry() {
   local kind=$1 name=$2
   free_port
   REG_PORT=$FREE_PORT
@@ -166,11 +181,13 @@ EOF
     if curl -sS -o /dev/null "http://127.0.0.1:$REG_PORT/v2/" 2>/dev/null; then
       return
     fi
-    kill -0 "$REG_PID" 2>/dev/null || { tail -20 "$REG_LOG.err" >&2; die "$kind registry exited at start"; }
+    if ! kill -0 "$REG_PID" 2>/dev/null; then
+      stop_registry "$REG_PID" # reaps it and forgets its PID
+      return 1
+    fi
     sleep 0.1
   done
-  tail -20 "$REG_LOG.err" >&2
-  die "$kind registry did not answer on 127.0.0.1:$REG_PORT"
+  return 1
 }
 
 stop_registry() {
@@ -223,7 +240,7 @@ printf '  %-10s %s\n' \
   image "$LAYERS x $((LAYER_SIZE / 1048576)) MiB random uncompressed tar layers = $image_bytes bytes" \
   method "$ROUNDS rounds per figure, alternating which registry goes first; medians" \
   units "MB/s = 10^6 bytes/s of layer data; CPU = registry process user+sys seconds"
-[[ -z $ZOT_BIN ]] || printf '  %-10s %s\n' zot "$ZOT_BIN ($("$ZOT_BIN" --version 2>&1 | head -1 | cut -c1-100))"
+[[ -z $ZOT_BIN ]] || printf '  %-10s %s\n' zot "$ZOT_BIN"
 if ((busy_start > 20)); then
   echo "  WARNING: other work keeps the CPUs $busy_start% busy; figures will be noisy (see \"other CPU %\")."
 fi
