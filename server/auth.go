@@ -11,7 +11,6 @@ import (
 	"github.com/oyster-registry/oyster/auth"
 	"github.com/oyster-registry/oyster/config"
 	"github.com/oyster-registry/oyster/library"
-	"github.com/oyster-registry/oyster/web"
 )
 
 // accessControllerName is how Oyster's token checks are registered with
@@ -161,21 +160,5 @@ func methodAccess(method, repo string) []auth.Access {
 		return []auth.Access{on(auth.ActionDelete)}
 	default:
 		return []auth.Access{on(auth.ActionPull), on(auth.ActionPush)}
-	}
-}
-
-// webAccess limits the web surface (API, UI, hub endpoints, docker
-// search) to what each caller may pull: the caller is identified once per
-// request from the credentials sent to the web faces themselves.
-func webAccess(svc *auth.Service) *web.Access {
-	return &web.Access{
-		Viewer: func(r *http.Request) (func(repo string) bool, error) {
-			id, err := svc.Identify(r)
-			if err != nil {
-				return nil, err
-			}
-			return func(repo string) bool { return svc.MayPull(id, repo) }, nil
-		},
-		Public: func(repo string) bool { return svc.MayPull(auth.Identity{}, repo) },
 	}
 }

@@ -32,7 +32,7 @@ func (s *Server) routes() http.Handler {
 			opts.Builds = s.builds
 		}
 		if s.auth != nil {
-			opts.Access, opts.Accounts = webAccess(s.auth), s.auth
+			opts.Accounts = s.auth
 		}
 		site := web.New(opts)
 		mux.Handle("/api/", site)

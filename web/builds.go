@@ -44,6 +44,16 @@ func visibleBuild(b Builds, v viewer, id string) (api.Build, error) {
 	return build, err
 }
 
+// mayOperate refuses a caller who may not start or cancel builds: with
+// auth on, only site admins may (a build pushes with the registry's own
+// rights, whatever the caller's).
+func mayOperate(v viewer) error {
+	if v.mayPull != nil && !v.operator {
+		return errorf(api.CodeForbidden, "only a site admin may start or cancel builds; a git push to the source starts them through its webhook")
+	}
+	return nil
+}
+
 // maxWebhookBody bounds a webhook delivery; GitHub's are at most 25 MB.
 const maxWebhookBody = 25 << 20
 
@@ -70,6 +80,9 @@ func buildRoutes(b Builds) []route {
 			if _, err := visibleBuild(b, viewerOf(r), r.PathValue("id")); err != nil {
 				return err
 			}
+			if err := mayOperate(viewerOf(r)); err != nil {
+				return err
+			}
 			build, err := b.Cancel(r.PathValue("id"))
 			if err != nil {
 				return err
@@ -77,6 +90,9 @@ func buildRoutes(b Builds) []route {
 			return respond(w, build)
 		}},
 		{"POST", "/api/v1/sources/{name}/rebuild", func(w http.ResponseWriter, r *http.Request) error {
+			if err := mayOperate(viewerOf(r)); err != nil {
+				return err
+			}
 			list, err := b.Rebuild(r.Context(), r.PathValue("name"), r.URL.Query().Get("recipe"))
 			if err != nil {
 				return err

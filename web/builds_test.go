@@ -22,6 +22,8 @@ type fakeBuilds struct {
 	builds   []api.Build
 	log      string
 	webhooks int
+	// rebuilds and cancels count the calls that change the queue.
+	rebuilds, cancels int
 }
 
 func (f *fakeBuilds) Builds() ([]api.Build, error) { return f.builds, nil }
@@ -45,6 +47,7 @@ func (f *fakeBuilds) Rebuild(ctx context.Context, source, recipe string) ([]api.
 	if source != "lab" {
 		return nil, &api.Error{Code: api.CodeNotFound, Message: "no source " + source}
 	}
+	f.rebuilds++
 	return f.builds[:1], nil
 }
 func (f *fakeBuilds) Recipe(source, commit, path string) (api.RecipeSource, error) {
@@ -55,7 +58,10 @@ func (f *fakeBuilds) Recipe(source, commit, path string) (api.RecipeSource, erro
 		Text: "FROM lab/base\nRUN pip install numpy==1.26.4 <b>\n", Base: "lab/base", Packages: []api.DeclaredPackage{{Manager: "pip", Name: "numpy", Version: "1.26.4"}}}, nil
 }
 
-func (f *fakeBuilds) Cancel(id string) (api.Build, error) { return f.Build(id) }
+func (f *fakeBuilds) Cancel(id string) (api.Build, error) {
+	f.cancels++
+	return f.Build(id)
+}
 func (f *fakeBuilds) Webhook(ctx context.Context, provider, source string, h http.Header, body []byte) (api.WebhookResult, error) {
 	if h.Get("X-Hub-Signature-256") != "sha256=good" {
 		return api.WebhookResult{}, &api.Error{Code: api.CodeUnauthorized, Message: "bad signature"}

@@ -26,11 +26,11 @@ type Options struct {
 	Builds Builds
 	// Stage answers the stagers' endpoints; nil leaves them out.
 	Stage *stage.Planner
-	// Access, when auth is on, limits every listing and page to what the
-	// caller may pull; nil (auth off) shows everything to everyone.
-	Access *Access
-	// Accounts, when auth is on, serves logins (/login, /logout, sessions)
-	// and robot tokens (/tokens, /api/v1/tokens).
+	// Accounts, when auth is on, identifies each caller (every listing and
+	// page shows only what they may pull; builds are started and
+	// cancelled by site admins) and serves logins (/login, /logout,
+	// sessions) and robot tokens (/tokens, /api/v1/tokens). Nil (auth
+	// off) shows everything to everyone.
 	Accounts *auth.Service
 }
 
@@ -39,7 +39,7 @@ func New(opts Options) http.Handler {
 	a := &API{Store: opts.Store, Search: opts.Search, Log: opts.Log}
 	hub := &Hub{
 		Catalog:      &search.HubSource{Index: opts.Search, Store: opts.Store, Query: opts.HubQuery},
-		RegistryHost: opts.RegistryHost, Log: opts.Log, PerCaller: opts.Access != nil,
+		RegistryHost: opts.RegistryHost, Log: opts.Log, PerCaller: opts.Accounts != nil,
 	}
 	mux := http.NewServeMux()
 	all := routes(a, hub)
@@ -55,7 +55,7 @@ func New(opts Options) http.Handler {
 	registerRoutes(mux, opts.Log, all)
 	mux.HandleFunc("/api/", serveJSON(opts.Log, noEndpoint(mux)))
 	u := registerUI(mux, a, opts.Stage, opts.Builds, opts.Accounts)
-	return withViewer(opts.Access, refuseCredentials(u), mux)
+	return withViewer(opts.Accounts, refuseCredentials(u), mux)
 }
 
 // route is one JSON endpoint, with its path as openapi.json writes it: the

@@ -11,24 +11,13 @@ import (
 	"github.com/oyster-registry/oyster/catalog"
 )
 
-// Access is what the web surface asks the registry's auth, when auth is
-// on. web does not import auth: the server builds these two functions
-// from it.
-type Access struct {
-	// Viewer resolves the sender of a request to the repositories they
-	// may pull. An error means the credentials sent were refused, and is
-	// answered 401.
-	Viewer func(r *http.Request) (mayPull func(repo string) bool, err error)
-	// Public reports whether anyone may pull repo without logging in;
-	// the images of every other repository are marked private.
-	Public func(repo string) bool
-}
-
-// viewer is what one request may see. The zero viewer (auth off) sees
-// everything and nothing is private.
+// viewer is what one request may see and do. The zero viewer (auth off)
+// sees everything, nothing is private, and it may run builds.
 type viewer struct {
 	mayPull func(repo string) bool // nil: everything
 	public  func(repo string) bool // nil: everything
+	// operator may start and cancel builds: a site admin with auth on.
+	operator bool
 }
 
 type viewerKey struct{}
@@ -65,21 +54,23 @@ func (v viewer) seenRefs(refs []catalog.ImageRef) []catalog.ImageRef {
 // lists anything, and keeps it in the request's context. Refused
 // credentials are answered 401 and nothing else runs; a page says so in
 // HTML, the API in JSON with a Basic challenge.
-func withViewer(access *Access, refuse func(w http.ResponseWriter, r *http.Request, err error), next http.Handler) http.Handler {
-	if access == nil {
+func withViewer(accounts *auth.Service, refuse func(w http.ResponseWriter, r *http.Request, err error), next http.Handler) http.Handler {
+	if accounts == nil {
 		return next
 	}
+	public := func(repo string) bool { return accounts.MayPull(auth.Identity{}, repo) }
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if strings.HasPrefix(r.URL.Path, "/static/") { // the same for everyone: no password check per asset
 			next.ServeHTTP(w, r)
 			return
 		}
-		mayPull, err := access.Viewer(r)
+		id, err := accounts.Identify(r)
 		if err != nil {
 			refuse(w, r, err)
 			return
 		}
-		ctx := context.WithValue(r.Context(), viewerKey{}, viewer{mayPull: mayPull, public: access.Public})
+		v := viewer{mayPull: func(repo string) bool { return accounts.MayPull(id, repo) }, public: public, operator: id.Admin}
+		ctx := context.WithValue(r.Context(), viewerKey{}, v)
 		next.ServeHTTP(w, r.WithContext(ctx))
 	})
 }

@@ -60,17 +60,7 @@ func newAuthSiteWith(t *testing.T, builds Builds, oidc *auth.OIDCOptions) *authS
 	c := catalogtest.New(t)
 	c.Put(t, append(recs, pub)...)
 	var logged bytes.Buffer
-	access := &Access{
-		Viewer: func(r *http.Request) (func(string) bool, error) {
-			id, err := svc.Identify(r)
-			if err != nil {
-				return nil, err
-			}
-			return func(repo string) bool { return svc.MayPull(id, repo) }, nil
-		},
-		Public: func(repo string) bool { return svc.MayPull(auth.Identity{}, repo) },
-	}
-	h := New(Options{Store: c.Store, Search: c.Search, Log: slog.New(slog.NewTextHandler(&logged, nil)), Access: access, Builds: builds})
+	h := New(Options{Store: c.Store, Search: c.Search, Log: slog.New(slog.NewTextHandler(&logged, nil)), Accounts: svc, Builds: builds})
 	return &authSite{uiSite: &uiSite{Handler: h, store: c.Store, log: &logged}, passwords: passwords}
 }
 
@@ -78,7 +68,13 @@ func newAuthSiteWith(t *testing.T, builds Builds, oidc *auth.OIDCOptions) *authS
 // password for lab).
 func (s *authSite) getAs(t *testing.T, user, path string) (int, string, http.Header) {
 	t.Helper()
-	req := httptest.NewRequest(http.MethodGet, path, nil)
+	return s.requestAs(t, http.MethodGet, user, path)
+}
+
+// requestAs is getAs with another method.
+func (s *authSite) requestAs(t *testing.T, method, user, path string) (int, string, http.Header) {
+	t.Helper()
+	req := httptest.NewRequest(method, path, nil)
 	req.Host = "registry.example:5000"
 	switch user {
 	case "":
@@ -319,6 +315,31 @@ func TestBuildsShowWhatTheCallerMayPull(t *testing.T) {
 	_, hidden, _ := s.getAs(t, "", "/api/v1/builds/00000001")
 	if strings.ReplaceAll(hidden, "00000001", "00000009") != missing {
 		t.Errorf("a hidden build answers %s, a missing one %s", hidden, missing)
+	}
+}
+
+// TestBuildsStartedBySiteAdmins: with auth on, a rebuild or a cancel
+// needs a site admin (a build pushes with the registry's rights); anyone
+// else is refused with 403 and the queue is not touched.
+func TestBuildsStartedBySiteAdmins(t *testing.T) {
+	builds := &fakeBuilds{builds: []api.Build{
+		{ID: "00000002", Source: "pub", Recipe: "tool/Dockerfile", Status: api.BuildRunning, Repository: "pub/tool", Queued: time.Now()},
+	}}
+	s := newAuthSiteWith(t, builds, nil)
+	for _, user := range []string{"", "eve", "lab", "admin"} {
+		before := builds.rebuilds + builds.cancels
+		rebuild, body1, _ := s.requestAs(t, http.MethodPost, user, "/api/v1/sources/lab/rebuild")
+		cancel, body2, _ := s.requestAs(t, http.MethodPost, user, "/api/v1/builds/00000002/cancel")
+		changed := builds.rebuilds + builds.cancels - before
+		if user == "admin" {
+			if rebuild != http.StatusAccepted || cancel != http.StatusOK || changed != 2 {
+				t.Errorf("admin: rebuild %d, cancel %d, %d queue changes\n%s\n%s", rebuild, cancel, changed, body1, body2)
+			}
+			continue
+		}
+		if rebuild != http.StatusForbidden || cancel != http.StatusForbidden || changed != 0 || !strings.Contains(body1, "FORBIDDEN") {
+			t.Errorf("%q: rebuild %d, cancel %d, %d queue changes\n%s\n%s", user, rebuild, cancel, changed, body1, body2)
+		}
 	}
 }
 
