@@ -56,8 +56,11 @@ func TestUILogin(t *testing.T) {
 	mustEnv(t, env, "crane", "append", "--insecure", "--oci-empty-base", "-f", layer, "-t", reg.Host+"/alice/app:1")
 
 	rowID := uiEval[string](t, ctx, `document.querySelector('tbody tr[id^="token-"]').id`)
-	uiDo(t, ctx, "revoking the token",
-		chromedp.Click(chromedp.CSS("#"+rowID+" button.danger")), chromedp.WaitVisible(chromedp.CSS("#h-tokens")))
+	// The page before the click already has #h-tokens: a mark on its
+	// window tells the answer's page (a new window) from it.
+	uiEval[bool](t, ctx, "window.oysterBeforeRevoke = true")
+	uiDo(t, ctx, "revoking the token", chromedp.Click(chromedp.CSS("#"+rowID+" button.danger")))
+	uiWaitFor(t, ctx, "the page answering the revocation", `!window.oysterBeforeRevoke && document.readyState === "complete" && document.querySelector("#h-tokens")`)
 	uiWant(t, "the token's state", uiTexts(t, ctx, "#"+rowID+" td:nth-last-child(2)"), "revoked")
 	if out, err := runEnv(env, "crane", "append", "--insecure", "--oci-empty-base", "-f", layer, "-t", reg.Host+"/alice/app:2"); err == nil {
 		t.Fatalf("crane pushed with a revoked token: %s", out)
