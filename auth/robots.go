@@ -153,10 +153,7 @@ func (rs *Robots) Authenticate(token string, now time.Time) (Robot, error) {
 	if !ok {
 		return Robot{}, errors.New("malformed robot token")
 	}
-	rs.mu.Lock()
-	err := rs.reload()
-	r, found := rs.byID[id]
-	rs.mu.Unlock()
+	r, found, err := rs.lookup(id)
 	switch {
 	case err != nil:
 		return Robot{}, err
@@ -167,6 +164,17 @@ func (rs *Robots) Authenticate(token string, now time.Time) (Robot, error) {
 		return Robot{}, err
 	}
 	return r, nil
+}
+
+// lookup finds the robot with id as the file holds it now.
+func (rs *Robots) lookup(id string) (r Robot, found bool, err error) {
+	rs.mu.Lock()
+	defer rs.mu.Unlock()
+	if err := rs.reload(); err != nil {
+		return Robot{}, false, err
+	}
+	r, found = rs.byID[id]
+	return r, found, nil
 }
 
 // splitRobotToken splits oyster_<id>_<secret>.
@@ -181,10 +189,7 @@ func splitRobotToken(token string) (id, secret string, ok bool) {
 // Active reports why the robot with id may not be used now: unknown,
 // revoked or expired; nil if it may.
 func (rs *Robots) Active(id string, now time.Time) error {
-	rs.mu.Lock()
-	err := rs.reload()
-	r, found := rs.byID[id]
-	rs.mu.Unlock()
+	r, found, err := rs.lookup(id)
 	switch {
 	case err != nil:
 		return err

@@ -647,31 +647,8 @@ func TestStagerFollowsHubSelection(t *testing.T) {
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("hub selection: %d", resp.StatusCode)
 	}
-	cache := t.TempDir()
-	cmd := exec.Command(stagerBinary(t), "serve", "--registry", "http://"+reg.Host, "--cache", cache, "--insecure")
-	cmd.Env = append(os.Environ(), "PATH="+toolsDir()+":"+os.Getenv("PATH"), "OYSTER_STAGER_NODE=node-1", "OYSTER_STAGER_CLUSTER=hpc",
-		"OYSTER_STAGER_FORMATS=squashfs", "OYSTER_STAGER_POLL_INTERVAL=200ms", "OYSTER_STAGER_ADDR=127.0.0.1:0")
-	var logs bytes.Buffer
-	cmd.Stderr = &logs
-	mustOK(t, cmd.Start())
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	want := filepath.Join(cache, "images", strings.TrimPrefix(digest, "sha256:"), "image.squashfs")
-	var inv api.StagerList
-	for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
-		inv = api.StagerList{}
-		if resp, err := http.Get("http://" + reg.Host + "/api/v1/stagers"); err == nil {
-			json.NewDecoder(resp.Body).Decode(&inv)
-			resp.Body.Close()
-		}
-		if _, err := os.Stat(want); err == nil && len(inv.Stagers) == 1 && len(inv.Stagers[0].Images) == 1 {
-			break
-		}
-	}
-	if _, err := os.Stat(want); err != nil {
-		t.Fatalf("the selected image was not staged: %v\n%s", err, logs.String())
-	}
-	if len(inv.Stagers) != 1 || inv.Stagers[0].Node != "node-1" || inv.Stagers[0].Cluster != "hpc" ||
-		len(inv.Stagers[0].Images) != 1 || inv.Stagers[0].Images[0].Digest.String() != digest {
+	logs, inv := stageSquashfsDaemon(t, reg, digest, "", "", "OYSTER_STAGER_NODE=node-1", "OYSTER_STAGER_CLUSTER=hpc")
+	if inv.Stagers[0].Node != "node-1" || inv.Stagers[0].Cluster != "hpc" {
 		t.Fatalf("inventory %+v", inv)
 	}
 	m := regexp.MustCompile(`msg="stager serving" addr=(\S+)`).FindStringSubmatch(logs.String())
@@ -794,13 +771,29 @@ func TestStagerWithRobotToken(t *testing.T) {
 		t.Fatalf("an anonymous staging list holds %+v", l.Images)
 	}
 
+	logs, inv := stageSquashfsDaemon(t, reg, digest, "stager-gpu", token, "OYSTER_STAGER_NODE=gpu-1", "OYSTER_STAGER_CLUSTER=gpu",
+		"OYSTER_STAGER_REGISTRY_USERNAME=stager-gpu", "OYSTER_STAGER_REGISTRY_PASSWORD="+token)
+	if inv.Stagers[0].Node != "gpu-1" {
+		t.Fatalf("inventory %+v\n%s", inv, logs.String())
+	}
+	checkNoSecrets(t, reg, token)
+	if strings.Contains(logs.String(), token) {
+		t.Error("the stager's log holds its token")
+	}
+}
+
+// stageSquashfsDaemon runs `stager serve` (squashfs, polling fast) with
+// env against reg until it has staged digest and its inventory, read
+// with the user's credentials ("" for none), lists that one image; it
+// returns the daemon's log and that inventory.
+func stageSquashfsDaemon(t *testing.T, reg *registryProc, digest, user, password string, env ...string) (*bytes.Buffer, api.StagerList) {
+	t.Helper()
 	cache := t.TempDir()
 	cmd := exec.Command(stagerBinary(t), "serve", "--registry", "http://"+reg.Host, "--cache", cache, "--insecure")
-	cmd.Env = append(os.Environ(), "PATH="+toolsDir()+":"+os.Getenv("PATH"), "OYSTER_STAGER_NODE=gpu-1", "OYSTER_STAGER_CLUSTER=gpu",
-		"OYSTER_STAGER_FORMATS=squashfs", "OYSTER_STAGER_POLL_INTERVAL=200ms", "OYSTER_STAGER_ADDR=127.0.0.1:0",
-		"OYSTER_STAGER_REGISTRY_USERNAME=stager-gpu", "OYSTER_STAGER_REGISTRY_PASSWORD="+token)
-	var logs bytes.Buffer
-	cmd.Stderr = &logs
+	cmd.Env = append(append(os.Environ(), "PATH="+toolsDir()+":"+os.Getenv("PATH"),
+		"OYSTER_STAGER_FORMATS=squashfs", "OYSTER_STAGER_POLL_INTERVAL=200ms", "OYSTER_STAGER_ADDR=127.0.0.1:0"), env...)
+	logs := &bytes.Buffer{}
+	cmd.Stderr = logs
 	mustOK(t, cmd.Start())
 	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
 	staged := filepath.Join(cache, "images", strings.TrimPrefix(digest, "sha256:"), "image.squashfs")
@@ -808,7 +801,9 @@ func TestStagerWithRobotToken(t *testing.T) {
 	for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
 		inv = api.StagerList{}
 		req, _ := http.NewRequest(http.MethodGet, "http://"+reg.Host+"/api/v1/stagers", nil)
-		req.SetBasicAuth("stager-gpu", token)
+		if user != "" {
+			req.SetBasicAuth(user, password)
+		}
 		if resp, err := http.DefaultClient.Do(req); err == nil {
 			json.NewDecoder(resp.Body).Decode(&inv)
 			resp.Body.Close()
@@ -818,13 +813,10 @@ func TestStagerWithRobotToken(t *testing.T) {
 		}
 	}
 	if _, err := os.Stat(staged); err != nil {
-		t.Fatalf("the pinned private image was not staged: %v\n%s", err, logs.String())
+		t.Fatalf("the image was not staged: %v\n%s", err, logs.String())
 	}
-	if len(inv.Stagers) != 1 || inv.Stagers[0].Node != "gpu-1" || len(inv.Stagers[0].Images) != 1 || inv.Stagers[0].Images[0].Digest.String() != digest {
+	if len(inv.Stagers) != 1 || len(inv.Stagers[0].Images) != 1 || inv.Stagers[0].Images[0].Digest.String() != digest {
 		t.Fatalf("inventory %+v\n%s", inv, logs.String())
 	}
-	checkNoSecrets(t, reg, token)
-	if strings.Contains(logs.String(), token) {
-		t.Error("the stager's log holds its token")
-	}
+	return logs, inv
 }

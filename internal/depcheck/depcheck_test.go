@@ -27,7 +27,7 @@ type rule struct {
 	why  string
 }
 
-// rules is the layering of docs/architecture.md and DESIGN.md, in one table.
+// rules is the layering docs/architecture.md describes, in one table.
 var rules = []rule{
 	{"oci", []string{anyOfOurs}, "OCI and SIF primitives know nothing of ours"},
 	{"api", []string{anyOfOurs}, "the JSON shapes API clients share are types only"},
