@@ -80,15 +80,7 @@ func authConfig(svc *auth.Service) dconfig.Auth {
 // controller in the request's context. Paths the guards refuse anyway
 // pass to them.
 func (s *Server) authorizeV2(next http.Handler) http.Handler {
-	if s.auth == nil {
-		return next
-	}
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		req := requestOf(r.Context())
-		if req.path.Kind == notV2 || req.pathErr != nil {
-			next.ServeHTTP(w, r)
-			return
-		}
+	return s.checkV2(next, func(w http.ResponseWriter, r *http.Request, req *v2Request) {
 		if req.path.Kind == v2Catalog && r.Method == http.MethodGet {
 			s.serveCatalog(w, r) // lists what the caller may pull
 			return
@@ -112,15 +104,7 @@ func (s *Server) authorizeV2(next http.Handler) http.Handler {
 // it and shows only what the caller may pull. policy is the auth
 // service's.
 func (s *Server) authorizeLibraryCall(policy auth.Policy, next http.Handler) http.Handler {
-	if s.auth == nil {
-		return next
-	}
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		req := requestOf(r.Context())
-		if req.path.Kind == notV2 || req.pathErr != nil {
-			next.ServeHTTP(w, r)
-			return
-		}
+	return s.checkV2(next, func(w http.ResponseWriter, r *http.Request, req *v2Request) {
 		id := library.CallerOf(r.Context())
 		access := v2Access(r, req.path)
 		for _, a := range access {
@@ -130,6 +114,23 @@ func (s *Server) authorizeLibraryCall(policy auth.Policy, next http.Handler) htt
 			}
 		}
 		next.ServeHTTP(w, r.WithContext(auth.WithGrant(r.Context(), &auth.Grant{Subject: id.Name, Access: access})))
+	})
+}
+
+// checkV2 runs check on the /v2/ requests of a registry with auth on;
+// with auth off, and for paths the guards refuse anyway, next gets the
+// request unchecked. check answers the request or passes it to next.
+func (s *Server) checkV2(next http.Handler, check func(w http.ResponseWriter, r *http.Request, req *v2Request)) http.Handler {
+	if s.auth == nil {
+		return next
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		req := requestOf(r.Context())
+		if req.path.Kind == notV2 || req.pathErr != nil {
+			next.ServeHTTP(w, r)
+			return
+		}
+		check(w, r, req)
 	})
 }
 

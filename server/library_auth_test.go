@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"slices"
 	"strings"
@@ -26,12 +27,7 @@ import (
 // robot of pub pushes a public image; anonymous callers pull and find
 // only that one; bad tokens are refused.
 func TestLibraryAsCaller(t *testing.T) {
-	var data string
-	ts, _ := startServer(t, func(c *config.Config) {
-		c.Auth.Htpasswd.Path = authtest.WriteHtpasswd(t, t.TempDir(), map[string]string{"admin": "admin-pw"})
-		c.Auth.PrivateNamespaces = []string{"lab"}
-		data = c.Data
-	})
+	ts, data := startLabPrivate(t, nil)
 	labToken := robotToken(t, data, "lab-ci", "lab:pull,push")
 	pubToken := robotToken(t, data, "pub-ci", "pub:pull,push")
 	lab, pub, anonymous := libClient(t, ts.URL, labToken), libClient(t, ts.URL, pubToken), libClient(t, ts.URL, "")
@@ -159,4 +155,21 @@ func libSearch(t *testing.T, c *library.Client, want ...string) []string {
 	}
 	t.Fatalf("search lammps: got %v, want %v", got, want)
 	return nil
+}
+
+// startLabPrivate starts the registry with auth on (one htpasswd user,
+// admin) and namespace lab private, more editing the config further; it
+// returns the server and its data directory, where robot tokens are made.
+func startLabPrivate(t *testing.T, more func(*config.Config)) (*httptest.Server, string) {
+	t.Helper()
+	var data string
+	ts, _ := startServer(t, func(c *config.Config) {
+		c.Auth.Htpasswd.Path = authtest.WriteHtpasswd(t, t.TempDir(), map[string]string{"admin": "admin-pw"})
+		c.Auth.PrivateNamespaces = []string{"lab"}
+		if more != nil {
+			more(c)
+		}
+		data = c.Data
+	})
+	return ts, data
 }

@@ -12,7 +12,6 @@ import (
 	"github.com/opencontainers/go-digest"
 
 	"github.com/oyster-registry/oyster/api"
-	"github.com/oyster-registry/oyster/auth/authtest"
 	"github.com/oyster-registry/oyster/config"
 	"github.com/oyster-registry/oyster/internal/testlayers"
 	"github.com/oyster-registry/oyster/stager/remote"
@@ -27,12 +26,8 @@ import (
 // the API and on the UI's nodes page. Reports need credentials, pins a
 // site admin.
 func TestStageListAsCaller(t *testing.T) {
-	var data string
-	ts, _ := startServer(t, func(c *config.Config) {
-		c.Auth.Htpasswd.Path = authtest.WriteHtpasswd(t, t.TempDir(), map[string]string{"admin": "admin-pw"})
-		c.Auth.PrivateNamespaces = []string{"lab"}
+	ts, data := startLabPrivate(t, func(c *config.Config) {
 		c.Stage.Pins = []string{"lab/sci/secret:latest", "pub/sci/tool:latest"}
-		data = c.Data
 	})
 	libPush(t, libClient(t, ts.URL, robotToken(t, data, "lab-ci", "lab:pull,push")),
 		testlayers.SIF(t, time.Now(), testlayers.DefFile("Bootstrap: scratch\n# lab's\n")), "lab/sci/secret")
